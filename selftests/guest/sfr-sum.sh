@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A reduce program (sum and count of decimal integers, one per line) on ext4
+# and tmpfs returns exactly what awk computes, for sizes around page
+# boundaries, LF and CRLF, with and without a trailing newline, as one
+# request, as 2..64 record-aligned windows through pread and through
+# io_uring (all windows in flight), as a read() loop, warm and cold cache.
+set -euo pipefail
+T=$SFR_TEST_OUT/sfr_test
+fail=0
+
+# Numbers of 1..9 digits, 30% negative: line ends fall on every offset.
+gen() { # SEED SIZE CRLF FILE
+	awk -v seed="$1" -v size="$2" -v crlf="$3" 'BEGIN {
+		srand(seed); n = 0; eol = crlf ? "\r\n" : "\n";
+		while (n <= size) {
+			x = int(rand() * 10 ^ (1 + int(rand() * 9)));
+			if (rand() < 0.3) x = -x;
+			s = sprintf("%d%s", x, eol); printf "%s", s; n += length(s);
+		}
+	}' >"$4"
+	truncate -s "$2" "$4"	# (not head -c: SIGPIPE under pipefail)
+}
+
+oracle() {
+	awk '/[0-9]/ { s += $1; c++ } END { printf "count=%d sum=%d\n", c, s }' "$1"
+}
+
+check() { # FILE DESC ARGS...
+	local f=$1 desc=$2 got
+	shift 2
+	got=$("$T" sum "$@" "$f" 2>&1) || true
+	if [[ "$got" != "$want" ]]; then
+		echo "FAIL $desc sum $*: got '$got', want '$want'"
+		fail=1
+	fi
+}
+
+for dir in /mnt/data /tmp; do
+	fs=$(findmnt -no FSTYPE -T $dir)
+	for size in 0 1 4095 4096 4097 $((1024 * 1024 + 3)); do
+		for crlf in 0 1; do
+			f=$dir/sum-$size-$crlf.txt
+			gen $((size + crlf)) $size $crlf "$f"
+			want=$(oracle "$f")
+			d="$fs size=$size crlf=$crlf"
+			check "$f" "$d"
+			check "$f" "$d" -r
+			for w in 2 3 7 64; do
+				check "$f" "$d" -w $w
+				check "$f" "$d" -w $w -u
+			done
+			check "$f" "$d" -r -w 7
+			sync
+			echo 3 >/proc/sys/vm/drop_caches
+			check "$f" "$d cold" -u -w 7
+			echo 3 >/proc/sys/vm/drop_caches
+			check "$f" "$d cold" -w 3
+			rm -f "$f"
+		done
+		echo "$fs size $size: ok ($want for the CRLF file)"
+	done
+done
+exit $fail
