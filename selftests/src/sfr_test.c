@@ -70,6 +70,31 @@ static unsigned long long file_size(int fd)
 	return st.st_size;
 }
 
+/*
+ * Open @path and attach @prog_fd to it, with '\n' as the record delimiter
+ * and @nwin equal windows (one request for the whole file when 1).
+ * Returns the file descriptor; *win gets the window size, *size the file's.
+ */
+static int attach_lines(int prog_fd, const char *path, int nwin,
+			__u32 scratch_size, unsigned long long *win,
+			unsigned long long *size)
+{
+	struct bpf_sfr_opts o = { 0 };
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		die(path);
+	*size = file_size(fd);
+	*win = *size / nwin + 1;
+	o.window = nwin > 1 ? *win : 0;
+	o.scratch_size = scratch_size;
+	o.flags = SFR_OPT_DELIM;
+	o.delim = '\n';
+	if (sys_link_create(prog_fd, fd, &o, sizeof(o)) < 0)
+		die("attach");
+	return fd;
+}
+
 /* Check one frame; add its state to the totals. */
 static void fold_sum(const char *buf, ssize_t n, unsigned long long want_off,
 		     long long *sum, unsigned long long *count)
@@ -95,9 +120,8 @@ static void fold_sum(const char *buf, ssize_t n, unsigned long long want_off,
 
 static int cmd_sum(int argc, char **argv)
 {
-	int opt, nwin = 1, use_uring = 0, use_read = 0, prog_fd, fd, link;
+	int opt, nwin = 1, use_uring = 0, use_read = 0, prog_fd, fd;
 	unsigned long long size, win, w;
-	struct bpf_sfr_opts o = { 0 };
 	long long sum = 0;
 	unsigned long long count = 0;
 	struct sum_bpf *skel;
@@ -114,18 +138,8 @@ static int cmd_sum(int argc, char **argv)
 	if (optind + 1 != argc || nwin < 1)
 		return 2;
 	prog_fd = open_sum(&skel);
-	fd = open(argv[optind], O_RDONLY);
-	if (fd < 0)
-		die(argv[optind]);
-	size = file_size(fd);
-	win = size / nwin + 1;
-	o.window = nwin > 1 ? win : 0;
-	o.scratch_size = sizeof(struct sum_state);
-	o.flags = SFR_OPT_DELIM;
-	o.delim = '\n';
-	link = sys_link_create(prog_fd, fd, &o, sizeof(o));
-	if (link < 0)
-		die("attach");
+	fd = attach_lines(prog_fd, argv[optind], nwin, sizeof(struct sum_state),
+			  &win, &size);
 
 	if (use_read) {
 		unsigned long long off = 0;
@@ -190,7 +204,6 @@ static int cmd_sum(int argc, char **argv)
 		}
 	}
 	printf("count=%llu sum=%lld\n", count, sum);
-	close(link);
 	close(fd);
 	sum_bpf__destroy(skel);
 	return 0;
@@ -222,12 +235,11 @@ static void build_dfa(struct grep_dfa *d, const char *pat, unsigned int m)
 
 static int cmd_grep(int argc, char **argv)
 {
-	int opt, nwin = 1, fd, link, prog_fd;
+	int opt, nwin = 1, fd, prog_fd;
 	size_t bufsz = 1 << 20;
-	struct bpf_sfr_opts o = { 0 };
 	struct grep_dfa *dfa;
 	struct grep_bpf *skel;
-	unsigned long long size, off = 0;
+	unsigned long long size, win, off = 0;
 	const char *pat;
 	__u32 key = 0;
 	char *buf;
@@ -261,17 +273,8 @@ static int cmd_grep(int argc, char **argv)
 		die("dfa map");
 	prog_fd = bpf_program__fd(skel->progs.grep_lines);
 
-	fd = open(argv[optind + 1], O_RDONLY);
-	if (fd < 0)
-		die(argv[optind + 1]);
-	size = file_size(fd);
-	o.window = nwin > 1 ? size / nwin + 1 : 0;
-	o.scratch_size = sizeof(struct grep_state);
-	o.flags = SFR_OPT_DELIM;
-	o.delim = '\n';
-	link = sys_link_create(prog_fd, fd, &o, sizeof(o));
-	if (link < 0)
-		die("attach");
+	fd = attach_lines(prog_fd, argv[optind + 1], nwin,
+			  sizeof(struct grep_state), &win, &size);
 	buf = malloc(bufsz);
 	while ((n = read(fd, buf, bufsz)) > 0) {
 		const struct sfr_frame *fr = (const void *)buf;
