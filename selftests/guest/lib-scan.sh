@@ -16,7 +16,7 @@ for dir in /mnt/data /tmp; do
 	f=$dir/lib-sum.txt
 	awk 'BEGIN { srand(11); n = 0;
 		while (n < 3 * 1048576) {
-			x = int(rand() * 10 ^ (1 + int(rand() * 12)));
+			x = int(rand() * 10 ^ (1 + int(rand() * 9)));
 			if (rand() < 0.4) x = -x;
 			s = sprintf("%d%s", x, rand() < 0.1 ? "\r\n" : "\n");
 			printf "%s", s; n += length(s);

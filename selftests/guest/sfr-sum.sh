@@ -61,4 +61,30 @@ for dir in /mnt/data /tmp; do
 		echo "$fs size $size: ok ($want for the CRLF file)"
 	done
 done
+
+# 256 MiB: a ~1 MiB block of LF and CRLF lines (ending in a newline)
+# repeated, then a partial block; the oracle is k times awk's answer for
+# the block plus awk's answer for the partial block.
+blk=/tmp/sum-block.txt
+gen 256 $((1024 * 1024)) 0 $blk.lf
+awk 'NR % 3 == 0 { $0 = $0 "\r" } { print }' $blk.lf >$blk
+read -r bc bs < <(awk '/[0-9]/ { s += $1; c++ } END { printf "%d %d\n", c, s }' $blk)
+f=/mnt/data/sum-256m.txt
+total=$((256 * 1024 * 1024))
+bsz=$(stat -c %s $blk)
+k=$((total / bsz))
+head -c $((total - k * bsz)) $blk >$blk.part
+for i in $(seq $k); do cat $blk; done >"$f"
+cat $blk.part >>"$f"
+read -r fc fs < <(awk '/[0-9]/ { s += $1; c++ } END { printf "%d %d\n", c, s }' $blk.part)
+[[ $(stat -c %s "$f") == "$total" ]] || { echo "FAIL: 256 MiB file has $(stat -c %s "$f") bytes"; exit 1; }
+want="count=$((k * bc + fc)) sum=$((k * bs + fs))"
+check "$f" "256MiB"
+check "$f" "256MiB" -w 7 -u
+check "$f" "256MiB" -w 64 -u
+sync
+echo 3 >/proc/sys/vm/drop_caches
+check "$f" "256MiB cold" -w 64 -u
+echo "ext4 size 256 MiB: ok ($want)"
+rm -f "$f" $blk $blk.lf $blk.part
 exit $fail
