@@ -62,6 +62,18 @@ for dir in /mnt/data /tmp; do
 	done
 done
 
+# Windows that end exactly after a newline (16-byte lines, page-multiple
+# windows): the record at a window's end belongs to the next window only.
+f=/tmp/sum-aligned.txt
+awk 'BEGIN { for (i = 0; i < 65536; i++) printf "%015d\n", (i * 7919) % 1000003 - 500000 }' >"$f"
+want=$(oracle "$f")
+for W in 4096 32768 65536 1048575 1048576; do
+	check "$f" "aligned windows $W" -W $W
+	check "$f" "aligned windows $W" -W $W -u
+done
+echo "page-multiple windows ending at a newline: ok ($want)"
+rm -f "$f"
+
 # 256 MiB: a ~1 MiB block of LF and CRLF lines (ending in a newline)
 # repeated, then a partial block; the oracle is k times awk's answer for
 # the block plus awk's answer for the partial block.

@@ -4,7 +4,7 @@
  * and prints what the kernel returns, so shell tests can compare it with
  * awk and grep:
  *
- *   sfr_test sum  [-w N] [-u] [-r] FILE       prints "count=C sum=S"
+ *   sfr_test sum  [-w N | -W BYTES] [-u] [-r] FILE   prints "count=C sum=S"
  *   sfr_test grep [-w N] [-b BUF] PAT FILE    prints the matching lines
  *   sfr_test refuse DIR                       errno checks, TAP-ish lines
  */
@@ -75,6 +75,9 @@ static unsigned long long file_size(int fd)
  * and @nwin equal windows (one request for the whole file when 1).
  * Returns the file descriptor; *win gets the window size, *size the file's.
  */
+/* sum -W BYTES: windows of exactly BYTES (instead of -w N equal ones). */
+static unsigned long long fixed_win;
+
 static int attach_lines(int prog_fd, const char *path, int nwin,
 			__u32 scratch_size, unsigned long long *win,
 			unsigned long long *size)
@@ -85,8 +88,8 @@ static int attach_lines(int prog_fd, const char *path, int nwin,
 	if (fd < 0)
 		die(path);
 	*size = file_size(fd);
-	*win = *size / nwin + 1;
-	o.window = nwin > 1 ? *win : 0;
+	*win = fixed_win ? fixed_win : *size / nwin + 1;
+	o.window = nwin > 1 || fixed_win ? *win : 0;
 	o.scratch_size = scratch_size;
 	o.flags = SFR_OPT_DELIM;
 	o.delim = '\n';
@@ -127,9 +130,10 @@ static int cmd_sum(int argc, char **argv)
 	struct sum_bpf *skel;
 	char buf[256];
 
-	while ((opt = getopt(argc, argv, "w:ur")) != -1) {
+	while ((opt = getopt(argc, argv, "w:W:ur")) != -1) {
 		switch (opt) {
 		case 'w': nwin = atoi(optarg); break;
+		case 'W': fixed_win = strtoull(optarg, NULL, 0); break;
 		case 'u': use_uring = 1; break;
 		case 'r': use_read = 1; break;
 		default: return 2;
@@ -140,6 +144,8 @@ static int cmd_sum(int argc, char **argv)
 	prog_fd = open_sum(&skel);
 	fd = attach_lines(prog_fd, argv[optind], nwin, sizeof(struct sum_state),
 			  &win, &size);
+	if (fixed_win)
+		nwin = size ? (size + win - 1) / win : 1;
 
 	if (use_read) {
 		unsigned long long off = 0;
