@@ -197,7 +197,7 @@ struct sfr_link *sfr_attach_fd(int fd, int prog_fd,
 	memset(&ko, 0, sizeof(ko));
 	ko.window = OPT(opts, window);
 	nwin = OPT(opts, windows);
-	if (!ko.window && nwin > 1 && S_ISREG(st.st_mode))
+	if (!ko.window && nwin > 1 && S_ISREG(st.st_mode) && st.st_size > 0)
 		ko.window = sfr_window_size(st.st_size, nwin);
 	ko.scratch_size = OPT(opts, scratch_size);
 	ko.init_state = (unsigned long)OPT(opts, init_state);
@@ -481,6 +481,10 @@ static int complete(struct scan *s, unsigned int w, ssize_t n)
 	int err;
 
 	sl->busy = false;
+	if (s->stop) {		/* a callback ended the scan: drop the rest */
+		put_buf(s, sl);
+		return 0;
+	}
 	if (n < 0) {
 		put_buf(s, sl);
 		pr_warn("scan: read of window %u at %llu: %s\n", w,
@@ -542,7 +546,7 @@ static void prep(struct scan *s, struct io_uring *ring, unsigned int w)
 
 static int scan_uring(struct scan *s, unsigned int depth)
 {
-	unsigned int next = 0, inflight = 0, w;
+	unsigned int next = 0, inflight = 0, queued = 0, w;
 	struct io_uring ring;
 	int err = 0, ret;
 
@@ -557,21 +561,32 @@ static int scan_uring(struct scan *s, unsigned int depth)
 
 		/* Refill: resumed windows first, then new ones. */
 		for (w = s->head; !err && !s->stop && w < next &&
-		     inflight < depth; w++) {
+		     inflight + queued < depth; w++) {
 			if (!s->slots[w].done && !s->slots[w].busy) {
 				prep(s, &ring, w);
-				inflight++;
+				queued++;
 			}
 		}
-		while (!err && !s->stop && next < s->nwin && inflight < depth) {
+		while (!err && !s->stop && next < s->nwin &&
+		       inflight + queued < depth) {
 			prep(s, &ring, next++);
-			inflight++;
+			queued++;
 		}
-		if (!inflight)
+		if (queued) {
+			ret = io_uring_submit(&ring);
+			if (ret >= 0) {
+				inflight += ret;
+				queued -= ret;
+			} else if (ret != -EINTR && ret != -EAGAIN && !err) {
+				pr_warn("scan: io_uring_submit: %s\n", strerror(-ret));
+				err = ret;
+			}
+		}
+		if (!inflight) {
+			if (queued && !err)
+				continue;	/* could not submit yet: retry */
 			break;
-		ret = io_uring_submit(&ring);
-		if (ret < 0 && !err)
-			err = ret;
+		}
 		ret = io_uring_wait_cqe(&ring, &cqe);
 		if (ret < 0) {
 			if (ret == -EINTR)
@@ -608,8 +623,8 @@ int sfr_scan(struct sfr_link *link, const struct sfr_scan_opts *opts)
 {
 	struct scan s = { .link = link, .o = opts };
 	unsigned int depth, w;
+	__u64 win, nwin;
 	struct stat st;
-	__u64 win;
 	int err;
 
 	if (!link)
@@ -628,12 +643,13 @@ int sfr_scan(struct sfr_link *link, const struct sfr_scan_opts *opts)
 		return fail(EINVAL);
 	}
 	win = link->window ? link->window : (s.size ? s.size : 1);
-	s.nwin = s.size ? (s.size + win - 1) / win : 1;
-	if (s.nwin > 1U << 20) {
-		pr_warn("sfr_scan: %u windows are too many (window %llu bytes)\n",
-			s.nwin, (unsigned long long)win);
+	nwin = s.size ? (s.size + win - 1) / win : 1;
+	if (nwin > 1U << 20) {
+		pr_warn("sfr_scan: %llu windows are too many (window %llu bytes)\n",
+			(unsigned long long)nwin, (unsigned long long)win);
 		return fail(EINVAL);
 	}
+	s.nwin = nwin;
 	depth = OPT(opts, depth) ? OPT(opts, depth) : s.nwin;
 	if (depth > SCAN_DEPTH_MAX)
 		depth = SCAN_DEPTH_MAX;

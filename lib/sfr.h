@@ -161,7 +161,8 @@ struct sfr_link_stats {
 
 /**
  * @brief Read the kernel's counters of @p link.
- * @return 0, or -EINVAL (NULL or wrong-size @p stats), or the errno of
+ * @return 0, or -EINVAL (NULL or too small @p stats), -E2BIG (a bigger
+ * @p stats with non-zero unknown fields), or the errno of
  * BPF_OBJ_GET_INFO_BY_FD.
  */
 SFR_API int sfr_link__stats(const struct sfr_link *link,
@@ -225,7 +226,10 @@ struct sfr_scan_opts {
 	sfr_output_fn output;	/**< emitted bytes, or NULL to drop them */
 	sfr_progress_fn progress; /**< or NULL */
 	void *ctx;		/**< passed to the callbacks */
-	/** Use pread() one window at a time instead of io_uring. */
+	/**
+	 * Use pread() one window at a time instead of io_uring (also what
+	 * happens, with an SFR_INFO message, when io_uring cannot be set up).
+	 */
 	bool no_uring;
 	size_t :0;
 };
@@ -242,12 +246,16 @@ struct sfr_scan_opts {
  * finish early are held in memory until the windows before them are done.
  * A program returning SFR_STOP ends its own window only.
  *
- * @return 0, or a negative errno: EINVAL (NULL @p link, bad @p opts),
- * E2BIG (unknown non-zero @p opts fields), ENOMEM, EPROTO (a read did not
- * return a valid frame), EMSGSIZE (a record's output does not fit in
- * @c buf_size), the negative value a callback returned, or the errno of
- * io_uring setup or a read. In-flight requests are always reaped before
- * returning.
+ * A callback returning a positive value ends the scan: no callback runs
+ * after it.
+ *
+ * @return 0, or a negative errno: EINVAL (NULL @p link, bad @p opts, more
+ * than 2^20 windows), E2BIG (unknown non-zero @p opts fields), ENOMEM,
+ * EPROTO (a read did not return a valid frame), EMSGSIZE (a record's output
+ * does not fit in @c buf_size), the negative value a callback returned, or
+ * the errno of io_uring_submit() or a read. Requests in flight are reaped
+ * before returning; only if waiting for a completion itself fails are their
+ * buffers leaked rather than reused.
  */
 SFR_API int sfr_scan(struct sfr_link *link, const struct sfr_scan_opts *opts);
 
