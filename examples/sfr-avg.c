@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sfr-avg: count, exact sum, mean, min and max of a numeric field (one
+ * number per line, or a column of a CSV/TSV file), with the parsing and
+ * summing run by a BPF program inside the kernel's read path
+ * (bpf/avg.bpf.c): only a frame header and a struct sfr_fx_state per
+ * window are copied to user space. --no-offload computes the same answer
+ * with read() and the same parser (bpf/sfr_fixed.h) in user space; that is
+ * also the automatic fallback where sfr is unavailable.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "avg.h"
+#include "avg.skel.h"
+
+#define USER_BUF	(1U << 20)	/* user-space read size */
+#define SCAN_BUF	4096		/* per request: only the state comes back */
+#define JOBS_MAX	1024
+#define FIELD_MAX	(1U << 30)
+
+struct options {
+	struct sfr_fx_cfg cfg;	/* field (0-based), delim, scale */
+	unsigned int decimals;	/* of the mean */
+	bool strict, stats;
+	unsigned int jobs;
+	enum cli_mode mode;
+};
+
+/* The reduce of one input. */
+struct avg {
+	const struct options *o;
+	const char *name;
+	struct sfr_fx_state st;
+	__u64 frames;		/* sfr frames folded */
+	struct cli_stats *stats;
+	struct cli_progress progress;
+};
+
+static struct avg_bpf *skel;
+static bool offload_broken;	/* sfr or the program is unavailable */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: %s [OPTION]... [FILE]...\n"
+"Print the count, exact sum, mean, minimum and maximum of the numbers in each\n"
+"FILE: one number per line, or with -d, field N of each line (a column of a\n"
+"CSV or TSV file). Numbers are exact fixed-point decimals, never floats. The\n"
+"parsing and summing run as a BPF program in the kernel's read path (sfr):\n"
+"only a small state per window is copied to user space, never the file's\n"
+"bytes. Where the kernel has no sfr, or a file system does not take sfr\n"
+"programs, the same answer is computed in user space, with a notice on\n"
+"stderr. With no FILE, or when FILE is -, read standard input (in user\n"
+"space).\n"
+"\n"
+"Options:\n"
+"  -d, --delimiter=DELIM  fields are separated by the byte DELIM (',' or '\\t'\n"
+"                         for a tab), as with cut -d: no quoting, every DELIM\n"
+"                         separates (two in a row make an empty field)\n"
+"  -f, --field=N          use field N (1-based; default 1; N > 1 needs -d)\n"
+"  -s, --scale=S          decimal places kept of each number, 0..%d\n"
+"                         (default 6); sum, min and max are exact at S places\n"
+"      --decimals=D       decimal places of the mean, 0..%d (default: S)\n"
+"      --strict           an invalid line is an error: name the file and the\n"
+"                         line, print no block for that file, exit status 1\n"
+"  -j, --jobs=N           scan each FILE as N windows in parallel (sfr;\n"
+"                         default 1)\n"
+"      --no-offload       compute in user space with read()\n"
+"      --stats            print the method, bytes scanned, bytes copied to\n"
+"                         user space and wall time to stderr\n"
+"  -v, --debug            log what sfr-avg, libsfr and libbpf do to stderr\n"
+"  -h, --help             this help\n"
+"\n"
+"Output, on stdout, one 'key: value' per line:\n"
+"  count: N       how many numbers\n"
+"  sum: S         their exact sum, with S decimal places\n"
+"  mean: M        sum / count with D decimal places, rounded half away from\n"
+"                 zero; '-' when count is 0\n"
+"  min: X         the smallest number ('-' when count is 0)\n"
+"  max: Y         the largest number ('-' when count is 0)\n"
+"  invalid: K     lines that are not blank and not a number\n"
+"With more than one FILE: a block per FILE headed '==> FILE <==' (as tail\n"
+"prints them), a blank line between blocks, and a last block '==> total <=='\n"
+"over all the FILEs that were read.\n"
+"\n"
+"Numbers: [blanks] [+|-] digits [. [digits]] [blanks], or [blanks] [+|-]\n"
+". digits [blanks]; blanks are space, tab and CR. '7', '-0.5', '+.5', '5.'\n"
+"and '007' are numbers. Not numbers: '-', '.', '1.2.3', '1 2', '0x10',\n"
+"'1,5', 'inf', 'nan', quoted fields, and exponents: '1e3' is rejected, never\n"
+"scaled. Lines end with LF; CRLF files work (CR is a blank); a last line\n"
+"without LF counts. Empty lines and lines of blanks are skipped: neither a\n"
+"number nor invalid. With -d, a line with fewer than N fields, or whose\n"
+"field N is empty, blank or not a number, is invalid (so is a CSV header).\n"
+"\n"
+"Rounding: digits beyond S decimal places are rounded half away from zero,\n"
+"as SQL's ROUND does: with -s 2, '0.125' is 0.13 and '-0.125' is -0.13;\n"
+"with -s 0, '2.5' is 3. The mean is rounded the same way, exactly. There is\n"
+"no negative zero ('-0.001' with -s 2 is 0.00).\n"
+"Range: a number must fit in a signed 64-bit integer once scaled by 10^S:\n"
+"up to +-9223372036854.775807 with -s 6, +-9223372036854775807 with -s 0,\n"
+"about +-9.22 with -s 18. A number outside the range counts as invalid\n"
+"(with --strict: 'number out of range'); it is never wrapped or clamped.\n"
+"Sums are 128-bit integers: exact (overflowing one takes over 10^19 numbers).\n"
+"\n"
+"Exit status: 0 on success; 1 if a FILE could not be read, with --strict\n"
+"when a line is invalid, or when no number was found at all (every count\n"
+"is 0, the mean is '-'); 2 on a usage error.\n"
+"\n"
+"Examples:\n"
+"  %s latency.txt                one number per line\n"
+"  %s -d , -f 3 -s 2 sales.csv   the 3rd column of a CSV, in cents\n"
+"  %s -d '\\t' -f 2 data.tsv      the 2nd column of a TSV file\n"
+"  %s -j 4 --stats big.txt       4 windows in parallel, with figures\n"
+"  %s --strict a.txt b.txt       every line must be a number; 3 blocks\n"
+"  seq 10 | %s                   standard input (user space)\n",
+		cli_prog(), SFR_FX_SCALE_MAX, SFR_FX_SCALE_MAX, cli_prog(),
+		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog());
+}
+
+static void try_help(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog());
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void put_value(const char *key, __s64 v, unsigned int scale)
+{
+	char buf[64];
+
+	sfr_fx_format(buf, sizeof(buf), v, scale);
+	printf("%s: %s\n", key, buf);
+}
+
+/* The block of one input (or the total). Returns 0 or -errno. */
+static int put_block(const struct options *o, const struct sfr_fx_state *st)
+{
+	struct sfr_fx_s128 mean;
+	char buf[64];
+	int err = 0;
+
+	printf("count: %llu\n", (unsigned long long)st->count);
+	sfr_fx_format128(buf, sizeof(buf), st->sum, o->cfg.scale);
+	printf("sum: %s\n", buf);
+	if (st->count) {
+		err = sfr_fx_div(st->sum, st->count, o->cfg.scale, o->decimals,
+				 &mean);
+		if (!err) {
+			sfr_fx_format128(buf, sizeof(buf), mean, o->decimals);
+			printf("mean: %s\n", buf);
+		} else {
+			printf("mean: -\n");
+		}
+		put_value("min", st->min, o->cfg.scale);
+		put_value("max", st->max, o->cfg.scale);
+	} else {
+		printf("mean: -\nmin: -\nmax: -\n");
+	}
+	printf("invalid: %llu\n", (unsigned long long)st->invalid);
+	return err;
+}
+
+/* --strict: say what is wrong with the first invalid line. */
+static void strict_error(const struct avg *a)
+{
+	const struct options *o = a->o;
+	char what[64] = "not a number";
+
+	if (a->st.first_err == SFR_FX_RANGE)
+		snprintf(what, sizeof(what), "number out of range for --scale %u",
+			 o->cfg.scale);
+	else if (o->cfg.delim)
+		snprintf(what, sizeof(what), "field %u is not a number",
+			 o->cfg.field + 1);
+	cli_error("%s: line %llu: %s", a->name,
+		  (unsigned long long)a->st.first_invalid, what);
+}
+
+/* ---- user space ---------------------------------------------------------- */
+
+/*
+ * Reduce @fd from its current position to end of file with read().
+ * Returns 0 or -errno. With --strict it stops at the first invalid line.
+ */
+static int avg_user(struct avg *a, int fd, __u64 size)
+{
+	const struct options *o = a->o;
+	char *buf = malloc(USER_BUF);
+	__u64 done = 0;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = cli_read(fd, buf, USER_BUF, a->stats);
+
+		if (n < 0) {
+			err = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;
+		a->stats->scanned += n;
+		done += n;
+		sfr_fx_feed_buf(&a->st, &o->cfg, buf, n);
+		cli_progress_update(&a->progress, done, size);
+		if (o->strict && a->st.invalid)
+			break;
+	}
+	if (!err)
+		sfr_fx_finish(&a->st, &o->cfg);
+	free(buf);
+	return err;
+}
+
+/* ---- sfr ----------------------------------------------------------------- */
+
+/* A frame's state, in file order: fold it into the file's. */
+static int on_state(const void *state, size_t len, void *ctx)
+{
+	struct avg *a = ctx;
+	struct sfr_fx_state b;
+
+	if (len != sizeof(b)) {
+		cli_debug("%s: frame with %zu bytes of state, want %zu",
+			  a->name, len, sizeof(b));
+		return -EPROTO;
+	}
+	memcpy(&b, state, sizeof(b));
+	a->stats->copied += sizeof(struct sfr_frame) + len;
+	/* Every frame ends at a line boundary (or at end of file, finished). */
+	if (sfr_fx_pending(&b.p)) {
+		cli_debug("%s: frame %llu ends inside a line", a->name,
+			  (unsigned long long)a->frames);
+		return -EPROTO;
+	}
+	sfr_fx_combine(&a->st, &b);
+	a->frames++;
+	if (a->o->strict && a->st.invalid)
+		return 1;	/* the first invalid line is known: stop */
+	return 0;
+}
+
+static void on_progress(__u64 done, __u64 total, void *ctx)
+{
+	struct avg *a = ctx;
+
+	cli_progress_update(&a->progress, done, total);
+}
+
+static int load_prog(const struct options *o)
+{
+	int err;
+
+	skel = avg_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->field = o->cfg.field;
+	skel->rodata->delim = o->cfg.delim;
+	skel->rodata->scale = o->cfg.scale;
+	err = avg_bpf__load(skel);
+	if (err) {
+		avg_bpf__destroy(skel);
+		skel = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Reduce @fd with the BPF program. Returns 0, -errno, or 1 when the file
+ * cannot be attached or the scan failed (reduce it in user space).
+ */
+static int avg_sfr(struct avg *a, int fd)
+{
+	const struct options *o = a->o;
+	SFR_OPTS(sfr_attach_opts, ao,
+		 .windows = o->jobs,
+		 .delim = '\n',
+		 .scratch_size = sizeof(struct sfr_fx_state));
+	SFR_OPTS(sfr_scan_opts, so,
+		 .buf_size = SCAN_BUF,
+		 .combine = on_state,
+		 .progress = on_progress,
+		 .ctx = a);
+	struct sfr_link *link;
+	int err;
+
+	link = sfr_attach(fd, skel->progs.avg, &ao);
+	if (!link) {
+		cli_fallback_notice(a->name, errno);
+		return 1;
+	}
+	cli_debug("%s: attached, %u window%s of %llu bytes", a->name, o->jobs,
+		  o->jobs == 1 ? "" : "s",
+		  (unsigned long long)sfr_link__window(link));
+	err = sfr_scan(link, &so);
+	cli_stats_add_link(a->stats, link);
+	sfr_link__destroy(link);
+	if (err) {
+		/* Detached: reads give the file's bytes again. */
+		cli_notice("%s: the sfr scan failed (%s): computing in user space",
+			   a->name, strerror(-err));
+		memset(&a->st, 0, sizeof(a->st));
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -errno;
+		return 1;
+	}
+	/* The last frame was finished by the program; this is a no-op. */
+	sfr_fx_finish(&a->st, &o->cfg);
+	cli_stats_method(a->stats, CLI_METHOD_SFR);
+	cli_debug("%s: %llu frames, %llu lines", a->name,
+		  (unsigned long long)a->frames,
+		  (unsigned long long)a->st.lines);
+	return 0;
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+/* Whether to try the BPF program for this input. */
+static bool want_sfr(const struct options *o, const struct stat *st,
+		     const char *path)
+{
+	int err;
+
+	if (o->mode == CLI_MODE_USER || offload_broken)
+		return false;
+	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
+		return false;
+	if (!cli_sfr_available()) {
+		offload_broken = true;
+		return false;
+	}
+	if (!skel) {
+		err = load_prog(o);
+		if (err) {
+			cli_notice("cannot load the BPF program (%s): computing in user space%s",
+				   strerror(-err),
+				   cli_debug_on() ? "" : " (--debug says more)");
+			offload_broken = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* -d: one byte, or "\t" for a tab. Returns 0, or -1 after a message. */
+static int parse_delim(const char *arg, __u8 *out)
+{
+	if (!strcmp(arg, "\\t")) {
+		*out = '\t';
+		return 0;
+	}
+	if (strlen(arg) != 1) {
+		cli_error("the delimiter must be a single byte (or '\\t'), not '%s'",
+			  arg);
+		return -1;
+	}
+	if (arg[0] == '\n') {
+		cli_error("the delimiter cannot be a newline");
+		return -1;
+	}
+	*out = (__u8)arg[0];
+	return 0;
+}
+
+/*
+ * Reduce one input into @a. Returns 0 with the answer in a->st, 1 if it
+ * must be left out (could not be read, or --strict found an invalid line;
+ * the message is printed).
+ */
+static int avg_file(struct avg *a, const char *path)
+{
+	const struct options *o = a->o;
+	struct stat st;
+	__u64 size;
+	int fd, err = 1;
+	bool sfr;
+
+	fd = cli_open_input(path, &st);
+	if (fd < 0)
+		return 1;
+	size = S_ISREG(st.st_mode) ? st.st_size : 0;
+	sfr = want_sfr(o, &st, path);	/* may load the program: not timed */
+	cli_progress_begin(&a->progress, a->name, true);
+	if (sfr)
+		err = avg_sfr(a, fd);
+	if (err == 1) {
+		cli_stats_method(a->stats, CLI_METHOD_USER);
+		err = avg_user(a, fd, size);
+	}
+	cli_progress_end(&a->progress);
+	cli_close_input(fd);
+	if (err < 0) {
+		cli_error("%s: %s", a->name, strerror(-err));
+		return 1;
+	}
+	if (o->strict && a->st.invalid) {
+		strict_error(a);
+		return 1;
+	}
+	if (a->st.invalid)
+		cli_debug("%s: %llu invalid lines, the first is line %llu",
+			  a->name, (unsigned long long)a->st.invalid,
+			  (unsigned long long)a->st.first_invalid);
+	if (!a->st.count)
+		cli_notice("%s: no numbers (%s)", a->name,
+			   a->st.invalid ? "every line is invalid" :
+			   a->st.lines ? "only blank lines" : "empty");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_STRICT, OPT_DECIMALS };
+	static const struct option longopts[] = {
+		{ "delimiter", required_argument, NULL, 'd' },
+		{ "field", required_argument, NULL, 'f' },
+		{ "scale", required_argument, NULL, 's' },
+		{ "decimals", required_argument, NULL, OPT_DECIMALS },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "debug", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct options o = { .cfg.scale = 6, .jobs = 1 };
+	static const char *stdin_only[] = { "-" };
+	unsigned int field = 1, scale = 6, decimals = 0;
+	bool have_decimals = false, error = false, any_value = false;
+	struct sfr_fx_state total = { 0 };
+	struct cli_stats stats;
+	const char **files;
+	int opt, nfiles, i, nblocks = 0;
+
+	cli_init(argv[0]);
+	cli_set_debug(false);
+	while ((opt = getopt_long(argc, argv, "d:f:s:j:vh", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (parse_delim(optarg, &o.cfg.delim))
+				return 2;
+			break;
+		case 'f':
+			if (cli_parse_uint("field", optarg, 1, FIELD_MAX, &field))
+				return 2;
+			break;
+		case 's':
+			if (cli_parse_uint("scale", optarg, 0, SFR_FX_SCALE_MAX,
+					   &scale))
+				return 2;
+			break;
+		case OPT_DECIMALS:
+			if (cli_parse_uint("decimals", optarg, 0,
+					   SFR_FX_SCALE_MAX, &decimals))
+				return 2;
+			have_decimals = true;
+			break;
+		case 'j':
+			if (cli_parse_uint("number of jobs", optarg, 1, JOBS_MAX,
+					   &o.jobs))
+				return 2;
+			break;
+		case OPT_STRICT: o.strict = true; break;
+		case OPT_NO_OFFLOAD: o.mode = CLI_MODE_USER; break;
+		case OPT_STATS: o.stats = true; break;
+		case 'v': cli_set_debug(true); break;
+		case 'h': usage(stdout); return 0;
+		default:
+			try_help();
+			return 2;
+		}
+	}
+	if (field > 1 && !o.cfg.delim) {
+		cli_error("-f %u needs -d DELIM (without -d the whole line is field 1)",
+			  field);
+		try_help();
+		return 2;
+	}
+	o.cfg.field = field - 1;
+	o.cfg.scale = (__u8)scale;
+	o.decimals = have_decimals ? decimals : scale;
+
+	files = (const char **)argv + optind;
+	nfiles = argc - optind;
+	if (!nfiles) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	cli_stats_init(&stats);
+	stats.windows = o.jobs;
+
+	for (i = 0; i < nfiles; i++) {
+		struct avg a = {
+			.o = &o,
+			.name = cli_input_name(files[i]),
+			.stats = &stats,
+		};
+
+		if (avg_file(&a, files[i])) {
+			error = true;
+			continue;
+		}
+		if (nfiles > 1)
+			printf("%s==> %s <==\n", nblocks++ ? "\n" : "", a.name);
+		if (put_block(&o, &a.st))
+			error = true;
+		sfr_fx_combine(&total, &a.st);
+		if (a.st.count)
+			any_value = true;
+		/* Messages on stderr come after this block's lines. */
+		fflush(stdout);
+	}
+	if (nfiles > 1) {
+		printf("%s==> total <==\n", nblocks ? "\n" : "");
+		if (put_block(&o, &total))
+			error = true;
+	}
+
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("write error: %s", strerror(errno));
+		error = true;
+	}
+	if (o.stats)
+		cli_stats_print(&stats);
+	if (skel)
+		avg_bpf__destroy(skel);
+	return error || !any_value ? 1 : 0;
+}

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sfr-grep: print the lines of files that contain a fixed string, as
+ * grep -F does, with the search run by a BPF program inside the kernel's
+ * read path (bpf/fgrep.bpf.c): only the selected lines are copied to user
+ * space. --no-offload computes the same answer with read() in user space;
+ * that is also the automatic fallback where sfr is unavailable.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "fgrep.h"
+#include "fgrep.skel.h"
+
+#define BUF_DEFAULT	(1U << 20)	/* output buffer per request */
+#define BUF_COUNT	4096		/* -c: only the state comes back */
+#define USER_BUF	(1U << 20)	/* user-space read size */
+#define JOBS_MAX	1024
+#define SCAN_DEPTH	16		/* requests in flight (memory: 2 buffers each) */
+
+/* The largest useful request buffer: the kernel returns at most this. */
+#define BUF_MAX (sizeof(struct sfr_frame) + sizeof(struct fgrep_state) + \
+		 FGREP_OUT_MAX)
+
+struct options {
+	const char *pat;
+	size_t pat_len;
+	bool count, number, invert, stats;
+	int with_name;			/* -1: when more than one file */
+	bool have_max;
+	__u64 max_count;
+	unsigned int jobs;
+	__u64 buf_size;
+	enum cli_mode mode;
+};
+
+/* The search of one input. */
+struct grep {
+	const struct options *o;
+	const char *name;
+	bool with_name;
+	__u64 lines;		/* lines before the current frame / block */
+	__u64 frame_base;	/* line number base of the frame being output */
+	__u64 nsel;		/* lines selected (printed or counted) */
+	__u64 done_off;		/* input handled up to here (a line start) */
+	bool done;		/* -m reached: stop */
+	int halt;		/* enum fgrep_err of the frame that ended sfr */
+	__u64 halt_off;		/* ... and the line it ended at */
+	__u64 size;		/* file size, for progress */
+	struct cli_stats *stats;
+	struct cli_progress progress;
+};
+
+static struct fgrep_bpf *skel;
+static char outbuf[1 << 20];
+static bool offload_broken;	/* loading failed once: user space from now on */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: %s [OPTION]... PATTERN [FILE]...\n"
+"Print the lines of each FILE that contain the fixed string PATTERN, as\n"
+"'grep -F' does. The search runs as a BPF program in the kernel's read path\n"
+"(sfr): only the selected lines are copied to user space. Where the kernel\n"
+"has no sfr, or a file system does not take sfr programs, the same answer\n"
+"is computed in user space, with a notice on stderr. With no FILE, or when\n"
+"FILE is -, read standard input (in user space).\n"
+"\n"
+"Options:\n"
+"  -c, --count            print only a count of selected lines per FILE\n"
+"  -n, --line-number      prefix each line with its 1-based line number\n"
+"  -m, --max-count=NUM    stop reading a FILE after NUM selected lines\n"
+"  -v, --invert-match     select the lines that do not contain PATTERN\n"
+"  -H, --with-filename    prefix each line with the file name (the default\n"
+"                         with more than one FILE)\n"
+"  -h, --no-filename      no file name prefix\n"
+"  -e, --regexp=PATTERN   use PATTERN (e.g. one that starts with '-')\n"
+"  -F, --fixed-strings    accepted for compatibility: PATTERN is always a\n"
+"                         fixed string\n"
+"  -j, --jobs=N           scan each FILE as N windows in parallel (sfr;\n"
+"                         default 1)\n"
+"      --no-offload       compute in user space with read()\n"
+"      --buffer-size=SIZE output buffer per kernel request (default 1M;\n"
+"                         grows by itself for long lines)\n"
+"      --stats            print bytes scanned, bytes copied to user space,\n"
+"                         wall time and method to stderr\n"
+"      --debug            log what libsfr and libbpf do to stderr\n"
+"      --help             this help\n"
+"\n"
+"Matching is byte by byte, as grep -F in the C locale; every file is text\n"
+"(no 'binary file matches'). PATTERN may be up to %d bytes long for the\n"
+"kernel program (longer ones are searched in user space) and must not\n"
+"contain a newline; an empty PATTERN matches every line.\n"
+"\n"
+"Exit status: 0 if a line was selected, 1 if none was, 2 on an error.\n"
+"\n"
+"Examples:\n"
+"  %s -c ERROR /var/log/big.log       count the lines that contain ERROR\n"
+"  %s -n -m 5 needle a.txt b.txt      first 5 matches of each, numbered\n"
+"  %s -j 4 --stats key data.csv       4 windows in parallel, with figures\n"
+"  %s --no-offload -v '#' conf        lines without '#', in user space\n",
+		cli_prog(), FGREP_PAT_MAX, cli_prog(), cli_prog(), cli_prog(),
+		cli_prog());
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/*
+ * Print one selected line (with its newline) numbered @lineno.
+ * Returns 1 when -m is reached, else 0.
+ */
+static int put_line(struct grep *g, const char *line, size_t len,
+		    __u64 lineno)
+{
+	if (!g->o->count) {
+		if (g->with_name) {
+			fputs(g->name, stdout);
+			putchar_unlocked(':');
+		}
+		if (g->o->number)
+			printf("%llu:", (unsigned long long)lineno);
+		fwrite_unlocked(line, 1, len, stdout);
+	}
+	g->nsel++;
+	if (g->o->have_max && g->nsel >= g->o->max_count) {
+		g->done = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* KMP automaton of the pattern: next[state][byte]. */
+static void build_dfa(struct fgrep_dfa *d, const char *pat, unsigned int m)
+{
+	unsigned int fail[FGREP_PAT_MAX + 1] = { 0 }, s, c, k = 0;
+
+	for (s = 1; s < m; s++) {
+		while (k && pat[s] != pat[k])
+			k = fail[k - 1];
+		if (pat[s] == pat[k])
+			k++;
+		fail[s] = k;
+	}
+	for (s = 0; s <= m; s++) {
+		for (c = 0; c < 256; c++) {
+			if (s < m && (unsigned char)pat[s] == c)
+				d->next[s][c] = s + 1;
+			else if (s == 0)
+				d->next[s][c] = 0;
+			else
+				d->next[s][c] = d->next[fail[s - 1]][c];
+		}
+	}
+}
+
+/* ---- user space ---------------------------------------------------------- */
+
+static __u64 count_lines(const char *p, const char *end)
+{
+	__u64 n = 0;
+
+	while (p < end && (p = memchr(p, '\n', end - p))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * Search the whole lines in [buf, buf + len) (each ends with a newline).
+ * Returns 1 when -m is reached, else 0.
+ */
+static int search_block(struct grep *g, const char *buf, size_t len)
+{
+	const struct options *o = g->o;
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *hit, *ls, *le;
+
+		hit = o->pat_len ? memmem(p, end - p, o->pat, o->pat_len) : p;
+		ls = end;
+		if (hit) {
+			ls = memrchr(p, '\n', hit - p);
+			ls = ls ? ls + 1 : p;
+		}
+		if (o->invert) {
+			/* The lines before the hit's line are selected. */
+			while (p < ls) {
+				le = memchr(p, '\n', ls - p);
+				if (put_line(g, p, le + 1 - p, ++g->lines))
+					return 1;
+				p = le + 1;
+			}
+			if (!hit)
+				break;
+			p = (const char *)memchr(hit, '\n', end - hit) + 1;
+			g->lines++;
+			continue;
+		}
+		if (!hit) {
+			if (o->number)
+				g->lines += count_lines(p, end);
+			break;
+		}
+		if (o->number)
+			g->lines += count_lines(p, ls);
+		le = memchr(hit, '\n', end - hit);
+		if (put_line(g, ls, le + 1 - ls, ++g->lines))
+			return 1;
+		p = le + 1;
+	}
+	return 0;
+}
+
+/*
+ * Search @fd from its current position (a line start) to end of file in
+ * user space. Returns 0 or -errno.
+ */
+static int grep_user(struct grep *g, int fd, __u64 size)
+{
+	size_t cap = USER_BUF, have = 0;
+	char *buf = malloc(cap + 1), *nbuf;
+	__u64 done = g->done_off;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!g->done) {
+		ssize_t n;
+		char *last;
+
+		if (have == cap) {	/* a line longer than the buffer */
+			nbuf = realloc(buf, cap * 2 + 1);
+			if (!nbuf) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = cli_read(fd, buf + have, cap - have, g->stats);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		g->stats->scanned += n;
+		done += n;
+		cli_progress_update(&g->progress, done, size);
+		if (n == 0) {
+			if (have) {	/* a last line without newline */
+				buf[have++] = '\n';
+				search_block(g, buf, have);
+			}
+			break;
+		}
+		last = memrchr(buf + have, '\n', n);
+		have += n;
+		if (!last)
+			continue;
+		if (search_block(g, buf, last + 1 - buf))
+			break;
+		have -= last + 1 - buf;
+		memmove(buf, last + 1, have);
+	}
+	free(buf);
+	return err;
+}
+
+/* ---- sfr ----------------------------------------------------------------- */
+
+/* A frame's state, in file order, before its output. */
+static int on_state(const void *state, size_t len, void *ctx)
+{
+	const struct fgrep_state *st = state;
+	struct grep *g = ctx;
+
+	if (g->halt || g->done)
+		return 1;
+	if (len != sizeof(*st))
+		return -EPROTO;
+	g->stats->copied += sizeof(struct sfr_frame) + len;
+	g->frame_base = g->lines;
+	g->lines += st->nlines;
+	if (st->err) {
+		/* Take this frame's output, then continue elsewhere. */
+		g->halt = st->err;
+		g->halt_off = st->line_start;
+	} else if (!st->stop) {
+		g->done_off = st->line_start;
+	}
+	if (g->o->count) {
+		g->nsel += st->nsel;
+		if (g->o->have_max && g->nsel >= g->o->max_count) {
+			g->nsel = g->o->max_count;
+			g->done = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A frame's records, in file order. */
+static int on_output(const void *out, size_t len, void *ctx)
+{
+	const char *p = out, *end = p + len;
+	struct grep *g = ctx;
+
+	g->stats->copied += len;
+	if (!g->o->number && !g->with_name && !g->o->have_max) {
+		/* Plain lines: print as they are; count them for -m only. */
+		fwrite_unlocked(out, 1, len, stdout);
+		g->nsel++;	/* at least one line: the exit status */
+		return 0;
+	}
+	while (p < end) {
+		struct fgrep_rec rec = { 0 };
+		const char *le;
+
+		if (g->o->number) {
+			if (end - p < (long)sizeof(rec))
+				return -EPROTO;
+			memcpy(&rec, p, sizeof(rec));
+			p += sizeof(rec);
+		}
+		le = memchr(p, '\n', end - p);
+		if (!le)
+			return -EPROTO;
+		if (put_line(g, p, le + 1 - p, g->frame_base + rec.line + 1))
+			return 1;
+		p = le + 1;
+	}
+	return 0;
+}
+
+static void on_progress(__u64 done, __u64 total, void *ctx)
+{
+	struct grep *g = ctx;
+
+	cli_progress_update(&g->progress, done, total);
+}
+
+static int load_prog(const struct options *o)
+{
+	struct fgrep_dfa *dfa;
+	__u32 key = 0;
+	int err;
+
+	skel = fgrep_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->pat_len = o->pat_len;
+	skel->rodata->pat_first = o->pat_len ? (unsigned char)o->pat[0] : 0;
+	skel->rodata->invert = o->invert;
+	skel->rodata->count_only = o->count;
+	skel->rodata->line_numbers = o->number && !o->count;
+	skel->rodata->max_count = o->have_max ? o->max_count : 0;
+	err = fgrep_bpf__load(skel);
+	if (err)
+		goto fail;
+	dfa = calloc(1, sizeof(*dfa));
+	if (!dfa) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (cli_debug_on()) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.fgrep),
+					    &info, &len))
+			cli_debug("BPF program loaded: %u instructions, %u processed by the verifier",
+				  info.xlated_prog_len / 8, info.verified_insns);
+	}
+	build_dfa(dfa, o->pat, o->pat_len);
+	err = bpf_map_update_elem(bpf_map__fd(skel->maps.dfa_map), &key, dfa, 0);
+	err = err ? -errno : 0;
+	free(dfa);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	fgrep_bpf__destroy(skel);
+	skel = NULL;
+	return err;
+}
+
+/*
+ * Read frames one request at a time from @off (a line start) to end of
+ * file, for what sfr_scan() could not do: a larger buffer after EMSGSIZE,
+ * or going on after a frame that ended early. Returns 0 or -errno.
+ */
+static int grep_sfr_seq(struct grep *g, struct sfr_link *link, __u64 off,
+			size_t buf_size)
+{
+	struct sfr_reply r;
+	char *buf = malloc(buf_size);
+	ssize_t n;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	g->halt = 0;
+	g->done_off = off;
+	cli_debug("%s: requests one by one from byte %llu, %zu-byte buffer",
+		  g->name, (unsigned long long)off, buf_size);
+	for (;;) {
+		n = sfr_read(link, off, buf, buf_size, &r);
+		if (n <= 0) {
+			ret = n;
+			break;
+		}
+		ret = on_state(r.state, r.state_len, g);
+		if (!ret && r.out_len)
+			ret = on_output(r.out, r.out_len, g);
+		if (ret)
+			break;
+		if (g->halt)
+			break;
+		off = r.next_off;
+		cli_progress_update(&g->progress, off, g->size);
+		if ((r.flags & SFR_FRAME_EOF) && !r.more)
+			break;
+	}
+	free(buf);
+	return ret < 0 ? ret : 0;
+}
+
+/* Go on in user space from byte @off: detach first, reads give bytes again. */
+static int grep_rest_user(struct grep *g, struct sfr_link **link, int fd,
+			  __u64 off, __u64 size)
+{
+	cli_stats_add_link(g->stats, *link);
+	sfr_link__destroy(*link);
+	*link = NULL;
+	if (lseek(fd, off, SEEK_SET) < 0)
+		return -errno;
+	g->done_off = off;
+	cli_stats_method(g->stats, CLI_METHOD_USER);
+	return grep_user(g, fd, size);
+}
+
+/*
+ * Search @fd with the BPF program. Returns 0, -errno, or 1 when the file
+ * cannot be attached (nothing was read: search it in user space).
+ */
+static int grep_sfr(struct grep *g, int fd, const struct stat *st)
+{
+	const struct options *o = g->o;
+	size_t buf_size = o->count ? BUF_COUNT : o->buf_size;
+	SFR_OPTS(sfr_attach_opts, ao,
+		 .windows = o->jobs,
+		 .delim = '\n',
+		 .scratch_size = sizeof(struct fgrep_state));
+	SFR_OPTS(sfr_scan_opts, so,
+		 .buf_size = buf_size,
+		 .combine = on_state,
+		 .output = on_output,
+		 .progress = on_progress,
+		 .ctx = g,
+		 .depth = o->jobs < SCAN_DEPTH ? o->jobs : SCAN_DEPTH);
+	struct sfr_link *link;
+	int err;
+
+	link = sfr_attach(fd, skel->progs.fgrep, &ao);
+	if (!link) {
+		err = errno;
+		cli_fallback_notice(g->name, err);
+		return 1;
+	}
+	cli_stats_method(g->stats, CLI_METHOD_SFR);
+	err = sfr_scan(link, &so);
+	for (;;) {
+		if (err == -EMSGSIZE && buf_size < BUF_MAX) {
+			/* A selected line larger than the buffer. */
+			buf_size = buf_size * 4 < BUF_MAX ? buf_size * 4 : BUF_MAX;
+			err = grep_sfr_seq(g, link, g->done_off, buf_size);
+			continue;
+		}
+		if (err == -EMSGSIZE) {
+			cli_notice("%s: a selected line after byte %llu is longer than sfr can return (%u MiB): going on in user space",
+				   g->name, (unsigned long long)g->done_off,
+				   FGREP_OUT_MAX >> 20);
+			err = grep_rest_user(g, &link, fd, g->done_off,
+					     st->st_size);
+			break;
+		}
+		if (err || g->done || !g->halt)
+			break;
+		if (g->halt == FGREP_ERR_LONG) {
+			cli_notice("%s: the selected line at byte %llu is longer than sfr can return (%u MiB): going on in user space",
+				   g->name, (unsigned long long)g->halt_off,
+				   FGREP_OUT_MAX >> 20);
+			err = grep_rest_user(g, &link, fd, g->halt_off,
+					     st->st_size);
+			break;
+		}
+		if (g->halt == FGREP_ERR_FINI) {
+			err = grep_sfr_seq(g, link, g->halt_off, buf_size);
+			continue;
+		}
+		cli_error("%s: the BPF program failed at byte %llu",
+			  g->name, (unsigned long long)g->halt_off);
+		err = -EIO;
+		break;
+	}
+	if (link) {
+		cli_stats_add_link(g->stats, link);
+		sfr_link__destroy(link);
+	}
+	return err;
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+/* Whether to try the BPF program for this input. */
+static bool want_sfr(const struct options *o, const struct stat *st,
+		     const char *path)
+{
+	int err;
+
+	if (o->mode == CLI_MODE_USER || offload_broken)
+		return false;
+	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
+		return false;
+	if (!cli_sfr_available()) {
+		offload_broken = true;
+		return false;
+	}
+	if (!skel) {
+		err = load_prog(o);
+		if (err) {
+			cli_notice("cannot load the BPF program (%s): computing in user space%s",
+				   strerror(-err),
+				   cli_debug_on() ? "" : " (--debug says more)");
+			offload_broken = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF };
+	static const struct option longopts[] = {
+		{ "count", no_argument, NULL, 'c' },
+		{ "line-number", no_argument, NULL, 'n' },
+		{ "max-count", required_argument, NULL, 'm' },
+		{ "invert-match", no_argument, NULL, 'v' },
+		{ "with-filename", no_argument, NULL, 'H' },
+		{ "no-filename", no_argument, NULL, 'h' },
+		{ "regexp", required_argument, NULL, 'e' },
+		{ "fixed-strings", no_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "buffer-size", required_argument, NULL, OPT_BUF },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	struct options o = {
+		.with_name = -1, .jobs = 1, .buf_size = BUF_DEFAULT,
+	};
+	static const char *const stdin_only[] = { "-" };
+	const char *const *files;
+	struct cli_stats stats;
+	bool selected = false, error = false;
+	int opt, nfiles, i;
+
+	cli_init(argv[0]);
+	cli_set_debug(false);
+	while ((opt = getopt_long(argc, argv, "cnm:vHhe:Fj:", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.count = true;
+			break;
+		case 'n':
+			o.number = true;
+			break;
+		case 'v':
+			o.invert = true;
+			break;
+		case 'H':
+			o.with_name = 1;
+			break;
+		case 'h':
+			o.with_name = 0;
+			break;
+		case 'F':
+			break;
+		case 'm':
+			if (cli_parse_u64("max count", optarg, 0, UINT64_MAX,
+					  &o.max_count))
+				return 2;
+			o.have_max = true;
+			break;
+		case 'e':
+			if (o.pat) {
+				cli_error("only one PATTERN is supported");
+				return 2;
+			}
+			o.pat = optarg;
+			break;
+		case 'j':
+			if (cli_parse_uint("number of jobs", optarg, 1, JOBS_MAX,
+					   &o.jobs))
+				return 2;
+			break;
+		case OPT_BUF:
+			if (cli_parse_size("buffer size", optarg, 4096,
+					   BUF_MAX, &o.buf_size))
+				return 2;
+			break;
+		case OPT_NO_OFFLOAD:
+			o.mode = CLI_MODE_USER;
+			break;
+		case OPT_STATS:
+			o.stats = true;
+			break;
+		case OPT_DEBUG:
+			cli_set_debug(true);
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n",
+				cli_prog());
+			return 2;
+		}
+	}
+	if (!o.pat) {
+		if (optind >= argc) {
+			fprintf(stderr, "Usage: %s [OPTION]... PATTERN [FILE]...\n"
+				"Try '%s --help' for more information.\n",
+				cli_prog(), cli_prog());
+			return 2;
+		}
+		o.pat = argv[optind++];
+	}
+	o.pat_len = strlen(o.pat);
+	if (memchr(o.pat, '\n', o.pat_len)) {
+		cli_error("PATTERN contains a newline: several patterns are not supported");
+		return 2;
+	}
+	files = (const char *const *)argv + optind;
+	nfiles = argc - optind;
+	if (!nfiles) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	if (o.with_name < 0)
+		o.with_name = nfiles > 1;
+	/* As grep: nothing can be selected, so nothing is read. */
+	if ((o.have_max && !o.max_count) || (!o.pat_len && o.invert))
+		nfiles = 0;
+	if (nfiles && o.pat_len > FGREP_PAT_MAX && o.mode != CLI_MODE_USER) {
+		cli_notice("PATTERN is longer than %d bytes, the most the BPF program takes: computing in user space",
+			   FGREP_PAT_MAX);
+		o.mode = CLI_MODE_USER;
+	}
+
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	cli_stats_init(&stats);
+	stats.windows = o.jobs;
+
+	for (i = 0; i < nfiles; i++) {
+		struct grep g = {
+			.o = &o,
+			.name = cli_input_name(files[i]),
+			.with_name = o.with_name,
+			.stats = &stats,
+		};
+		struct stat st;
+		int fd, err = 1;
+
+		fd = cli_open_input(files[i], &st);
+		if (fd < 0) {
+			/* grep counts a directory it could not read as 0. */
+			if (o.count && errno == EISDIR)
+				printf("%s%s0\n", o.with_name ? g.name : "",
+				       o.with_name ? ":" : "");
+			error = true;
+			continue;
+		}
+		g.size = S_ISREG(st.st_mode) ? st.st_size : 0;
+		cli_progress_begin(&g.progress, g.name, o.count);
+		if (want_sfr(&o, &st, files[i]))
+			err = grep_sfr(&g, fd, &st);
+		if (err == 1) {
+			cli_stats_method(&stats, CLI_METHOD_USER);
+			err = grep_user(&g, fd, g.size);
+		}
+		cli_progress_end(&g.progress);
+		if (err < 0) {
+			fflush(stdout);
+			cli_error("%s: %s", g.name, strerror(-err));
+			error = true;
+		}
+		if (o.count) {
+			if (o.with_name)
+				printf("%s:", g.name);
+			printf("%llu\n", (unsigned long long)g.nsel);
+		}
+		if (g.nsel)
+			selected = true;
+		cli_close_input(fd);
+	}
+
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("write error: %s", strerror(errno));
+		error = true;
+	}
+	if (o.stats)
+		cli_stats_print(&stats);
+	if (skel)
+		fgrep_bpf__destroy(skel);
+	return error ? 2 : selected ? 0 : 1;
+}
