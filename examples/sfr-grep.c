@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "fgrep.h"
+#include "kmp.h"
 #include "fgrep.skel.h"
 
 #define BUF_DEFAULT	(1U << 20)	/* output buffer per request */
@@ -135,30 +136,6 @@ static int put_line(struct grep *g, const char *line, size_t len,
 		return 1;
 	}
 	return 0;
-}
-
-/* KMP automaton of the pattern: next[state][byte]. */
-static void build_dfa(struct fgrep_dfa *d, const char *pat, unsigned int m)
-{
-	unsigned int fail[FGREP_PAT_MAX + 1] = { 0 }, s, c, k = 0;
-
-	for (s = 1; s < m; s++) {
-		while (k && pat[s] != pat[k])
-			k = fail[k - 1];
-		if (pat[s] == pat[k])
-			k++;
-		fail[s] = k;
-	}
-	for (s = 0; s <= m; s++) {
-		for (c = 0; c < 256; c++) {
-			if (s < m && (unsigned char)pat[s] == c)
-				d->next[s][c] = s + 1;
-			else if (s == 0)
-				d->next[s][c] = 0;
-			else
-				d->next[s][c] = d->next[fail[s - 1]][c];
-		}
-	}
 }
 
 /* ---- user space ---------------------------------------------------------- */
@@ -380,7 +357,7 @@ static int load_prog(const struct options *o)
 			cli_debug("BPF program loaded: %u instructions, %u processed by the verifier",
 				  info.xlated_prog_len / 8, info.verified_insns);
 	}
-	build_dfa(dfa, o->pat, o->pat_len);
+	sfr_kmp_build(dfa->next, o->pat, o->pat_len);
 	err = bpf_map_update_elem(bpf_map__fd(skel->maps.dfa_map), &key, dfa, 0);
 	err = err ? -errno : 0;
 	free(dfa);

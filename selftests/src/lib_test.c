@@ -23,6 +23,7 @@
 #include "sfr.h"
 #include "../../bpf/sum.h"
 #include "../../bpf/grep.h"
+#include "../../bpf/kmp.h"
 #include "sum.skel.h"
 #include "grep.skel.h"
 
@@ -323,24 +324,6 @@ static int cmd_sum(int argc, char **argv)
 	return nfail ? 1 : 0;
 }
 
-/* KMP automaton of @pat (as selftests/src/sfr_test.c). */
-static void build_dfa(struct grep_dfa *d, const char *pat, unsigned int m)
-{
-	unsigned int fail[GREP_PAT_MAX + 1] = { 0 }, s, c, k = 0;
-
-	for (s = 1; s < m; s++) {
-		while (k && pat[s] != pat[k])
-			k = fail[k - 1];
-		if (pat[s] == pat[k])
-			k++;
-		fail[s] = k;
-	}
-	for (s = 0; s <= m; s++)
-		for (c = 0; c < 256; c++)
-			d->next[s][c] = s < m && (unsigned char)pat[s] == c ? s + 1 :
-					s == 0 ? 0 : d->next[fail[s - 1]][c];
-}
-
 static int write_out(const void *out, size_t len, void *ctx)
 {
 	(void)ctx;
@@ -376,7 +359,7 @@ static int cmd_grep(int argc, char **argv)
 	if (grep_bpf__load(skel))
 		return 1;
 	dfa = calloc(1, sizeof(*dfa));
-	build_dfa(dfa, pat, strlen(pat));
+	sfr_kmp_build(dfa->next, pat, strlen(pat));
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dfa_map), &key, dfa, 0))
 		return 1;
 	fd = open(argv[optind + 1], O_RDONLY);

@@ -25,6 +25,7 @@
 
 #include "../../bpf/sum.h"
 #include "../../bpf/grep.h"
+#include "../../bpf/kmp.h"
 #include "sum.skel.h"
 #include "grep.skel.h"
 
@@ -215,30 +216,6 @@ static int cmd_sum(int argc, char **argv)
 	return 0;
 }
 
-/* KMP automaton of @pat: next[state][byte]. */
-static void build_dfa(struct grep_dfa *d, const char *pat, unsigned int m)
-{
-	unsigned int fail[GREP_PAT_MAX + 1] = { 0 }, s, c, k = 0;
-
-	for (s = 1; s < m; s++) {
-		while (k && pat[s] != pat[k])
-			k = fail[k - 1];
-		if (pat[s] == pat[k])
-			k++;
-		fail[s] = k;
-	}
-	for (s = 0; s <= m; s++) {
-		for (c = 0; c < 256; c++) {
-			if (s < m && (unsigned char)pat[s] == c)
-				d->next[s][c] = s + 1;
-			else if (s == 0)
-				d->next[s][c] = 0;
-			else
-				d->next[s][c] = d->next[fail[s - 1]][c];
-		}
-	}
-}
-
 static int cmd_grep(int argc, char **argv)
 {
 	int opt, nwin = 1, fd, prog_fd;
@@ -274,7 +251,7 @@ static int cmd_grep(int argc, char **argv)
 	if (grep_bpf__load(skel))
 		die("load grep.bpf.o");
 	dfa = calloc(1, sizeof(*dfa));
-	build_dfa(dfa, pat, strlen(pat));
+	sfr_kmp_build(dfa->next, pat, strlen(pat));
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dfa_map), &key, dfa, 0))
 		die("dfa map");
 	prog_fd = bpf_program__fd(skel->progs.grep_lines);
