@@ -63,8 +63,7 @@ const volatile __u8 scale;	/* input decimals, 0..SFR_FX_SCALE_MAX */
  * Feed the 16 input bytes held in @w0 then @w1 (as loaded from memory) to
  * @st. Global, hence verified once and separately: see THE LOOP above.
  */
-__attribute__((noinline)) int avg_feed16(struct sfr_fx_state *st, __u64 w0,
-					 __u64 w1)
+__noinline int avg_feed16(struct sfr_fx_state *st, __u64 w0, __u64 w1)
 {
 	struct sfr_fx_cfg c = {
 		.field = field,
@@ -109,8 +108,10 @@ int avg(struct bpf_sfr_md *ctx)
 
 		if (o > SFR_CHUNK_MAX - 16)
 			break;
-		/* Keep the mask: clang would drop it as redundant after the
-		 * compare, which the verifier did not see on this register. */
+		/*
+		 * Keep the mask: clang would drop it as redundant after the
+		 * compare, which the verifier did not see on this register.
+		 */
 		barrier_var(o);
 		q = (const __u64 *)(data + (o & (SFR_CHUNK_MAX - 16)));
 		if ((const void *)(q + 2) > (const void *)end)

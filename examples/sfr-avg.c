@@ -436,7 +436,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct options o = { .cfg.scale = 6, .jobs = 1 };
-	static const char *stdin_only[] = { "-" };
+	static const char * const stdin_only[] = { "-" };
 	unsigned int field = 1, scale = 6, decimals = 0;
 	bool have_decimals = false, error = false, any_value = false;
 	struct sfr_fx_state total = { 0 };
@@ -473,11 +473,21 @@ int main(int argc, char **argv)
 					   &o.jobs))
 				return 2;
 			break;
-		case OPT_STRICT: o.strict = true; break;
-		case OPT_NO_OFFLOAD: o.mode = CLI_MODE_USER; break;
-		case OPT_STATS: o.stats = true; break;
-		case 'v': cli_set_debug(true); break;
-		case 'h': usage(stdout); return 0;
+		case OPT_STRICT:
+			o.strict = true;
+			break;
+		case OPT_NO_OFFLOAD:
+			o.mode = CLI_MODE_USER;
+			break;
+		case OPT_STATS:
+			o.stats = true;
+			break;
+		case 'v':
+			cli_set_debug(true);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			try_help();
 			return 2;
@@ -496,7 +506,7 @@ int main(int argc, char **argv)
 	files = (const char **)argv + optind;
 	nfiles = argc - optind;
 	if (!nfiles) {
-		files = stdin_only;
+		files = (const char **)stdin_only;
 		nfiles = 1;
 	}
 	cli_stats_init(&stats);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,10 @@ struct scan {
 	size_t buf_size;
 	__u64 size, done_bytes;
 	int stop;			/* a callback asked to stop (>0) */
+	/* Threaded scans: */
+	pthread_mutex_t lock;		/* everything above */
+	unsigned int next;		/* next window not yet started */
+	int err;			/* first error */
 };
 
 static int deliver(struct scan *s, const void *state, size_t state_len,
@@ -530,6 +535,82 @@ static int scan_sync(struct scan *s)
 		}
 	}
 	return err;
+}
+
+/*
+ * Threaded scan: each thread takes the next window that needs a request (a
+ * window whose output filled the buffer first, then a new one), reads it
+ * with pread() outside the lock, and completes it under the lock, so the
+ * callbacks still run one at a time and in file order.
+ */
+static void *scan_thread(void *arg)
+{
+	struct scan *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		unsigned int w = s->nwin;
+		struct slot *sl;
+		ssize_t n;
+		__u64 off;
+		int err;
+
+		if (s->err || s->stop)
+			break;
+		for (w = s->head; w < s->next; w++)
+			if (!s->slots[w].done && !s->slots[w].busy)
+				break;
+		if (w == s->next) {
+			if (s->next == s->nwin)
+				break;	/* the rest is in other threads' hands */
+			w = s->next++;
+		}
+		sl = &s->slots[w];
+		sl->busy = true;
+		get_buf(s, sl);
+		off = sl->next_off;
+		pthread_mutex_unlock(&s->lock);
+		do {
+			n = pread(s->link->data_fd, sl->buf, s->buf_size, off);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			n = -errno;
+		pthread_mutex_lock(&s->lock);
+		err = complete(s, w, n);
+		if (err && !s->err)
+			s->err = err;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static int scan_threads(struct scan *s, unsigned int nthreads)
+{
+	pthread_t *t = calloc(nthreads, sizeof(*t));
+	unsigned int i, started = 0;
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	for (i = 0; i < nthreads; i++) {
+		ret = pthread_create(&t[i], NULL, scan_thread, s);
+		if (ret) {
+			pr_warn("scan: pthread_create: %s\n", strerror(ret));
+			break;
+		}
+		started++;
+	}
+	if (!started) {
+		free(t);
+		pthread_mutex_destroy(&s->lock);
+		return scan_sync(s);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	pthread_mutex_destroy(&s->lock);
+	return s->err;
 }
 
 static void prep(struct scan *s, struct io_uring *ring, unsigned int w)
@@ -676,8 +757,19 @@ int sfr_scan(struct sfr_link *link, const struct sfr_scan_opts *opts)
 	if (!err) {
 		pr_info("scan of fd %d: %llu bytes, %u windows, depth %u\n",
 			link->data_fd, (unsigned long long)s.size, s.nwin, depth);
-		err = OPT(opts, no_uring) || s.nwin == 1 ?
-			scan_sync(&s) : scan_uring(&s, depth);
+		unsigned int nthreads = OPT(opts, threads);
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (!nthreads)
+			nthreads = ncpu > 0 ? (unsigned int)ncpu : 1;
+		if (nthreads > depth)
+			nthreads = depth;
+		if (OPT(opts, no_uring) || s.nwin == 1)
+			err = scan_sync(&s);
+		else if (nthreads > 1)
+			err = scan_threads(&s, nthreads);
+		else
+			err = scan_uring(&s, depth);
 	}
 
 	for (w = 0; w < s.nwin; w++) {

@@ -231,15 +231,24 @@ struct sfr_scan_opts {
 	 * happens, with an SFR_INFO message, when io_uring cannot be set up).
 	 */
 	bool no_uring;
+	/**
+	 * Threads issuing requests; 0: one per online CPU (at most @c depth).
+	 * With 1, all requests go through one io_uring; with more, each
+	 * thread issues pread() requests. (io_uring's io-wq adds a worker
+	 * only when a running one blocks, and an sfr read runs on the CPU
+	 * without blocking, so one ring runs its windows one after another.)
+	 */
+	unsigned int threads;
 	size_t :0;
 };
-#define sfr_scan_opts__last_field no_uring
+#define sfr_scan_opts__last_field threads
 
 /**
- * @brief Scan the whole file of @p link: submit one request per window
- * through io_uring, all at once (up to @c depth), so the kernel runs them
- * on several CPUs; resume windows whose output filled the buffer; hand the
- * states to @c combine and the emitted bytes to @c output in file order.
+ * @brief Scan the whole file of @p link: issue one request per window, up
+ * to @c depth at once from @c threads threads (one per CPU by default), so
+ * the kernel runs the program on several CPUs; resume windows whose output
+ * filled the buffer; hand the states to @c combine and the emitted bytes to
+ * @c output in file order, one callback at a time.
  *
  * Because the windows are independent, @c combine must be associative
  * (folding window states left to right must equal one pass). Windows that
