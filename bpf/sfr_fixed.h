@@ -77,7 +77,12 @@
  * the same reason, when unrolling several steps per iteration (a word at
  * a time), put asm volatile("" ::: "memory") between the steps so each one
  * reloads the state: 8 unrolled steps verify in 11458 instructions with
- * it, and exceed the 1M limit without it.
+ * it, and exceed the 1M limit without it -- on the host's newer kernel.
+ * The 6.12 verifier of the sfr kernel still rejects 8 unrolled steps in
+ * one sfr_for() loop body ("The sequence of 8193 jumps is too complex");
+ * there, put the unrolled steps in a global (non-inline) function, which
+ * the verifier checks once on its own, as bpf/avg.bpf.c does with
+ * avg_feed16() (16 bytes per call, about 12k instructions in all).
  *
  * sfr_fx_combine(a, b) folds the state of the window after a into a; it is
  * associative and the zero state is its identity, provided a ends at a line
