@@ -257,6 +257,31 @@ bool cli_sfr_available(void)
 	return known;
 }
 
+bool cli_want_sfr(enum cli_mode mode, const struct stat *st, const char *path,
+		  int (*load)(const void *arg), const void *arg)
+{
+	static bool broken;	/* no sfr, or the program does not load */
+	int err;
+
+	if (mode == CLI_MODE_USER || broken)
+		return false;
+	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
+		return false;
+	if (!cli_sfr_available()) {
+		broken = true;
+		return false;
+	}
+	err = load(arg);
+	if (err) {
+		cli_notice("cannot load the BPF program (%s): computing in user space%s",
+			   strerror(-err),
+			   cli_debug_on() ? "" : " (--debug says more)");
+		broken = true;
+		return false;
+	}
+	return true;
+}
+
 void cli_fallback_notice(const char *file, int err)
 {
 	const char *why;

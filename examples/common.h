@@ -95,6 +95,16 @@ enum cli_mode {
 bool cli_sfr_available(void);
 
 /*
+ * Whether to run the input @path (stat @st) through the BPF program: not
+ * with --no-offload, not for standard input or other non-regular files, not
+ * on a kernel without sfr. @load(@arg) loads the program if it is not yet
+ * loaded and returns 0 or a negative errno. Once the probe or the load has
+ * failed (with a notice), every later input is computed in user space.
+ */
+bool cli_want_sfr(enum cli_mode mode, const struct stat *st, const char *path,
+		  int (*load)(const void *arg), const void *arg);
+
+/*
  * Say why @file falls back to user space after sfr_attach() or loading
  * the program failed with @err (positive errno): one line on stderr.
  */

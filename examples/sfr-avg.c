@@ -46,7 +46,6 @@ struct avg {
 };
 
 static struct avg_bpf *skel;
-static bool offload_broken;	/* sfr or the program is unavailable */
 
 static void usage(FILE *f)
 {
@@ -326,31 +325,10 @@ static int avg_sfr(struct avg *a, int fd)
 
 /* ---- driver -------------------------------------------------------------- */
 
-/* Whether to try the BPF program for this input. */
-static bool want_sfr(const struct options *o, const struct stat *st,
-		     const char *path)
+/* Load the program for cli_want_sfr(), once. */
+static int load_once(const void *o)
 {
-	int err;
-
-	if (o->mode == CLI_MODE_USER || offload_broken)
-		return false;
-	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
-		return false;
-	if (!cli_sfr_available()) {
-		offload_broken = true;
-		return false;
-	}
-	if (!skel) {
-		err = load_prog(o);
-		if (err) {
-			cli_notice("cannot load the BPF program (%s): computing in user space%s",
-				   strerror(-err),
-				   cli_debug_on() ? "" : " (--debug says more)");
-			offload_broken = true;
-			return false;
-		}
-	}
-	return true;
+	return skel ? 0 : load_prog(o);
 }
 
 /* -d: one byte, or "\t" for a tab. Returns 0, or -1 after a message. */
@@ -390,7 +368,8 @@ static int avg_file(struct avg *a, const char *path)
 	if (fd < 0)
 		return 1;
 	size = S_ISREG(st.st_mode) ? st.st_size : 0;
-	sfr = want_sfr(o, &st, path);	/* may load the program: not timed */
+	/* May load the program: not timed. */
+	sfr = cli_want_sfr(o->mode, &st, path, load_once, o);
 	cli_progress_begin(&a->progress, a->name, true);
 	if (sfr)
 		err = avg_sfr(a, fd);

@@ -62,7 +62,6 @@ struct grep {
 
 static struct fgrep_bpf *skel;
 static char outbuf[1 << 20];
-static bool offload_broken;	/* loading failed once: user space from now on */
 
 static void usage(FILE *f)
 {
@@ -498,31 +497,10 @@ static int grep_sfr(struct grep *g, int fd, const struct stat *st)
 
 /* ---- driver -------------------------------------------------------------- */
 
-/* Whether to try the BPF program for this input. */
-static bool want_sfr(const struct options *o, const struct stat *st,
-		     const char *path)
+/* Load the program for cli_want_sfr(), once. */
+static int load_once(const void *o)
 {
-	int err;
-
-	if (o->mode == CLI_MODE_USER || offload_broken)
-		return false;
-	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
-		return false;
-	if (!cli_sfr_available()) {
-		offload_broken = true;
-		return false;
-	}
-	if (!skel) {
-		err = load_prog(o);
-		if (err) {
-			cli_notice("cannot load the BPF program (%s): computing in user space%s",
-				   strerror(-err),
-				   cli_debug_on() ? "" : " (--debug says more)");
-			offload_broken = true;
-			return false;
-		}
-	}
-	return true;
+	return skel ? 0 : load_prog(o);
 }
 
 int main(int argc, char **argv)
@@ -673,7 +651,7 @@ int main(int argc, char **argv)
 		}
 		g.size = S_ISREG(st.st_mode) ? st.st_size : 0;
 		cli_progress_begin(&g.progress, g.name, o.count);
-		if (want_sfr(&o, &st, files[i]))
+		if (cli_want_sfr(o.mode, &st, files[i], load_once, &o))
 			err = grep_sfr(&g, fd, &st);
 		if (err == 1) {
 			cli_stats_method(&stats, CLI_METHOD_USER);
