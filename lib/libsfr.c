@@ -22,7 +22,8 @@
 
 struct sfr_link {
 	int link_fd;
-	int data_fd;
+	int result_fd;		/* BPF_ITER_CREATE on link_fd: the frames */
+	int data_fd;		/* the caller's; for the file size */
 	__u64 window;
 	__u32 scratch_size;
 };
@@ -236,11 +237,30 @@ struct sfr_link *sfr_attach_fd(int fd, int prog_fd,
 			strerror(err));
 		return fail_ptr(err);
 	}
+	/*
+	 * The frames come from a result file of the link; the data fd keeps
+	 * reading the file's bytes. A kernel whose sfr links cannot make one
+	 * (an sfr kernel from before result files) fails with EINVAL.
+	 */
+	link->result_fd = bpf_iter_create(link->link_fd);
+	if (link->result_fd < 0) {
+		err = errno;
+		close(link->link_fd);
+		free(link);
+		if (err == EINVAL) {
+			pr_warn("sfr_attach: BPF_ITER_CREATE on the sfr link: %s (an sfr kernel without result files?); boot the current sfr kernel\n",
+				strerror(err));
+			return fail_ptr(EOPNOTSUPP);
+		}
+		pr_warn("sfr_attach: BPF_ITER_CREATE on the sfr link: %s\n",
+			strerror(err));
+		return fail_ptr(err);
+	}
 	link->data_fd = fd;
 	link->window = ko.window;
 	link->scratch_size = ko.scratch_size;
-	pr_info("attached to fd %d: window %llu, scratch %u, delim %d\n", fd,
-		(unsigned long long)ko.window, ko.scratch_size,
+	pr_info("attached to fd %d (results: fd %d): window %llu, scratch %u, delim %d\n",
+		fd, link->result_fd, (unsigned long long)ko.window, ko.scratch_size,
 		ko.flags & SFR_OPT_DELIM ? (int)ko.delim : -1);
 	return link;
 }
@@ -249,6 +269,7 @@ void sfr_link__destroy(struct sfr_link *link)
 {
 	if (!link)
 		return;
+	close(link->result_fd);
 	close(link->link_fd);
 	free(link);
 }
@@ -261,6 +282,11 @@ int sfr_link__fd(const struct sfr_link *link)
 int sfr_link__data_fd(const struct sfr_link *link)
 {
 	return link ? link->data_fd : fail(EINVAL);
+}
+
+int sfr_link__result_fd(const struct sfr_link *link)
+{
+	return link ? link->result_fd : fail(EINVAL);
 }
 
 __u64 sfr_link__window(const struct sfr_link *link)
@@ -322,8 +348,8 @@ static int parse_frame(const struct sfr_link *link, __u64 off, const void *buf,
 	    fr->state_len != link->scratch_size ||
 	    (__u64)fr->hdr_len + fr->state_len + fr->out_len != (__u64)n ||
 	    fr->in_off != off) {
-		pr_warn("read at %llu of fd %d returned %zd bytes that are not a valid sfr frame (was the program detached?)\n",
-			(unsigned long long)off, link->data_fd, n);
+		pr_warn("read at %llu of result fd %d returned %zd bytes that are not a valid sfr frame\n",
+			(unsigned long long)off, link->result_fd, n);
 		return -EPROTO;
 	}
 	r->in_len = fr->in_len;
@@ -335,8 +361,8 @@ static int parse_frame(const struct sfr_link *link, __u64 off, const void *buf,
 	r->next_off = off + fr->in_len;
 	r->more = fr->flags & SFR_FRAME_FULL;
 	if (r->more && !fr->in_len) {
-		pr_warn("read at %llu of fd %d: a record's output does not fit in the buffer\n",
-			(unsigned long long)off, link->data_fd);
+		pr_warn("read at %llu of result fd %d: a record's output does not fit in the buffer\n",
+			(unsigned long long)off, link->result_fd);
 		return -EMSGSIZE;
 	}
 	return 0;
@@ -356,12 +382,13 @@ ssize_t sfr_read(struct sfr_link *link, __u64 off, void *buf, size_t len,
 		return fail(EINVAL);
 	}
 	do {
-		n = pread(link->data_fd, buf, len, off);
+		n = pread(link->result_fd, buf, len, off);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		err = errno;
-		pr_warn("sfr_read: pread at %llu: %s\n", (unsigned long long)off,
-			strerror(err));
+		pr_warn("sfr_read: pread at %llu: %s%s\n", (unsigned long long)off,
+			strerror(err),
+			err == ENOLINK ? " (the link was detached)" : "");
 		return fail(err);
 	}
 	err = parse_frame(link, off, buf, n, reply);
@@ -528,8 +555,8 @@ static int scan_sync(struct scan *s)
 
 			get_buf(s, sl);
 			do {
-				n = pread(s->link->data_fd, sl->buf, s->buf_size,
-					  sl->next_off);
+				n = pread(s->link->result_fd, sl->buf,
+					  s->buf_size, sl->next_off);
 			} while (n < 0 && errno == EINTR);
 			err = complete(s, w, n < 0 ? -errno : n);
 		}
@@ -571,7 +598,7 @@ static void *scan_thread(void *arg)
 		off = sl->next_off;
 		pthread_mutex_unlock(&s->lock);
 		do {
-			n = pread(s->link->data_fd, sl->buf, s->buf_size, off);
+			n = pread(s->link->result_fd, sl->buf, s->buf_size, off);
 		} while (n < 0 && errno == EINTR);
 		if (n < 0)
 			n = -errno;
@@ -619,8 +646,13 @@ static void prep(struct scan *s, struct io_uring *ring, unsigned int w)
 	struct slot *sl = &s->slots[w];
 
 	get_buf(s, sl);
-	io_uring_prep_read(sqe, s->link->data_fd, sl->buf, s->buf_size,
+	io_uring_prep_read(sqe, s->link->result_fd, sl->buf, s->buf_size,
 			   sl->next_off);
+	/*
+	 * Result reads always run in io-wq: skip the inline attempt, which
+	 * would only return EAGAIN, and let io-wq run the windows at once.
+	 */
+	io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data64(sqe, w);
 	sl->busy = true;
 }
@@ -755,8 +787,9 @@ int sfr_scan(struct sfr_link *link, const struct sfr_scan_opts *opts)
 			s.nfree++;
 	}
 	if (!err) {
-		pr_info("scan of fd %d: %llu bytes, %u windows, depth %u\n",
-			link->data_fd, (unsigned long long)s.size, s.nwin, depth);
+		pr_info("scan of fd %d (results: fd %d): %llu bytes, %u windows, depth %u\n",
+			link->data_fd, link->result_fd, (unsigned long long)s.size,
+			s.nwin, depth);
 		unsigned int nthreads = OPT(opts, threads);
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -4,11 +4,13 @@
  * @brief libsfr: attach a filter/reduce BPF program to an open file and read
  * its results.
  *
- * Once a program is attached to a file descriptor, read(2), pread(2) and
- * io_uring reads of that descriptor return a frame (struct sfr_frame, then
- * the program's scratch state, then the bytes it emitted) instead of the
- * file's bytes. libsfr wraps the attach, checks frames, resumes requests
- * whose output did not fit, and scans a whole file as parallel windows.
+ * Attaching a program to an open file makes a BPF link and a result file
+ * descriptor for it. read(2), pread(2) and io_uring reads of the result
+ * descriptor run the program over the file's page cache and return a frame
+ * (struct sfr_frame, then the program's scratch state, then the bytes it
+ * emitted); the data file descriptor itself keeps reading the file's
+ * bytes. libsfr wraps the attach, checks frames, resumes requests whose
+ * output did not fit, and scans a whole file as parallel windows.
  *
  * Conventions (those of libbpf 1.0): functions returning int return 0 or a
  * positive count on success and a negative errno on failure, and set errno
@@ -112,18 +114,26 @@ struct sfr_attach_opts {
 
 /**
  * @brief Attach @p prog to the open file @p fd.
- * @param fd a regular file opened for reading (not O_DIRECT)
+ *
+ * Creates the BPF link (BPF_LINK_CREATE) and a result file descriptor for
+ * it (BPF_ITER_CREATE on the link), both owned by the returned link.
+ * Reads of the result descriptor return frames (sfr_read(), sfr_scan(),
+ * sfr_link__result_fd()); @p fd is not changed and still reads the file's
+ * bytes. A file may have several links at once, also through one @p fd.
+ *
+ * @param fd a regular file opened for reading
  * @param prog a loaded SEC("sfr") program
  * @param opts options, or NULL for defaults (no delimiter, one window,
  *        no scratch state)
  * @return a link, or NULL with errno set:
- * EINVAL (NULL or unloaded @p prog, bad @p opts, not a regular file,
- * O_DIRECT, or a program that is not BPF_PROG_TYPE_SFR), E2BIG (@p opts has
- * unknown non-zero fields: a newer caller than this library), EBADF (@p fd
- * is not open or not readable), EISDIR (@p fd is a directory), EOPNOTSUPP
- * (the file system does not take sfr programs, a DAX file, or a kernel
- * without sfr: boot the sfr kernel), EBUSY (a program is already attached
- * to this open file), EPERM (needs CAP_BPF), ENOMEM.
+ * EINVAL (NULL or unloaded @p prog, bad @p opts, not a regular file, or a
+ * program that is not BPF_PROG_TYPE_SFR), E2BIG (@p opts has unknown
+ * non-zero fields: a newer caller than this library), EBADF (@p fd is not
+ * open or not readable), EISDIR (@p fd is a directory), EOPNOTSUPP (the
+ * file system does not take sfr programs, a DAX file, a kernel without
+ * sfr, or an sfr kernel whose links make no result files: boot the current
+ * sfr kernel), EPERM (needs CAP_BPF), EMFILE/ENFILE (no free descriptor
+ * for the link or its result file), ENOMEM.
  */
 SFR_API struct sfr_link *sfr_attach(int fd, const struct bpf_program *prog,
 				    const struct sfr_attach_opts *opts);
@@ -136,16 +146,36 @@ SFR_API struct sfr_link *sfr_attach_fd(int fd, int prog_fd,
 				       const struct sfr_attach_opts *opts);
 
 /**
- * @brief Detach and free @p link. Reads of the file return its bytes again.
- * The data file descriptor stays open. NULL is allowed.
+ * @brief Close the result and link descriptors of @p link and free it.
+ *
+ * The kernel frees the link when no other reference is left (a duplicate
+ * or pin of the link descriptor, another result descriptor made from it).
+ * The data file descriptor stays open and is not affected. NULL is allowed.
  */
 SFR_API void sfr_link__destroy(struct sfr_link *link);
 
 /** @brief The BPF link's file descriptor (owned by @p link). */
 SFR_API int sfr_link__fd(const struct sfr_link *link);
 
-/** @brief The data file descriptor @p link was attached to. */
+/**
+ * @brief The data file descriptor @p link was attached to (the caller's;
+ * it reads the file's bytes, not frames).
+ * @return the descriptor, or -EINVAL for a NULL @p link.
+ */
 SFR_API int sfr_link__data_fd(const struct sfr_link *link);
+
+/**
+ * @brief The result file descriptor of @p link (owned by @p link; do not
+ * close it).
+ *
+ * read(2), pread(2), preadv(2) and io_uring reads of it return frames, at
+ * data file offsets; its file position advances by each frame's in_len,
+ * and lseek(2) works, SEEK_END being the data file's size. Read it with
+ * io_uring's IOSQE_ASYNC: such reads always run in io-wq. After
+ * bpf_link_detach() on sfr_link__fd() its reads fail with ENOLINK.
+ * @return the descriptor, or -EINVAL for a NULL @p link.
+ */
+SFR_API int sfr_link__result_fd(const struct sfr_link *link);
 
 /** @brief The window size in bytes the link was attached with (0: whole file). */
 SFR_API __u64 sfr_link__window(const struct sfr_link *link);
@@ -183,8 +213,8 @@ struct sfr_reply {
 };
 
 /**
- * @brief Run one request: pread() of the window containing @p off, from
- * @p off on, and check the frame it returns.
+ * @brief Run one request: pread() of the link's result descriptor for the
+ * window containing @p off, from @p off on, and check the frame it returns.
  *
  * When the output did not fit in @p buf the kernel stops at a record
  * boundary: @c reply->more is then true and the rest of the window is read
@@ -196,9 +226,9 @@ struct sfr_reply {
  *        the scratch size, plus room for emitted records
  * @return bytes placed in @p buf, or a negative errno: EINVAL (NULL
  * argument, @p buf too small for the frame header and state), EMSGSIZE (one
- * record's output does not fit in @p buf: use a bigger buffer), EPROTO (the
- * read did not return a valid frame, e.g. the program was detached
- * meanwhile), or the errno of pread(2).
+ * record's output does not fit in @p buf: use a bigger buffer), ENOLINK
+ * (the link was detached with bpf_link_detach()), EPROTO (the read did not
+ * return a valid frame), or the errno of pread(2).
  */
 SFR_API ssize_t sfr_read(struct sfr_link *link, __u64 off, void *buf,
 			 size_t len, struct sfr_reply *reply);
@@ -233,10 +263,9 @@ struct sfr_scan_opts {
 	bool no_uring;
 	/**
 	 * Threads issuing requests; 0: one per online CPU (at most @c depth).
-	 * With 1, all requests go through one io_uring; with more, each
-	 * thread issues pread() requests. (io_uring's io-wq adds a worker
-	 * only when a running one blocks, and an sfr read runs on the CPU
-	 * without blocking, so one ring runs its windows one after another.)
+	 * With 1, all requests go through one io_uring, submitted with
+	 * IOSQE_ASYNC so that its io-wq workers run them; with more, each
+	 * thread issues pread() requests.
 	 */
 	unsigned int threads;
 	size_t :0;
@@ -258,11 +287,16 @@ struct sfr_scan_opts {
  * A callback returning a positive value ends the scan: no callback runs
  * after it.
  *
+ * The file size comes from fstat() of the data file descriptor, which must
+ * therefore stay open; the requests read the result descriptor.
+ *
  * @return 0, or a negative errno: EINVAL (NULL @p link, bad @p opts, more
  * than 2^20 windows), E2BIG (unknown non-zero @p opts fields), ENOMEM,
- * EPROTO (a read did not return a valid frame), EMSGSIZE (a record's output
- * does not fit in @c buf_size), the negative value a callback returned, or
- * the errno of io_uring_submit() or a read. Requests in flight are reaped
+ * ENOLINK (the link was detached with bpf_link_detach()), EPROTO (a read
+ * did not return a valid frame), EMSGSIZE (a record's output does not fit
+ * in @c buf_size), EBADF (the data file descriptor is closed), the
+ * negative value a callback returned, or the errno of fstat(),
+ * io_uring_submit() or a read. Requests in flight are reaped
  * before returning; only if waiting for a completion itself fails are their
  * buffers leaked rather than reused.
  */

@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# libsfr on the sfr kernel: attach refusals with their errnos; sfr_scan
+# libsfr on the sfr kernel: attach refusals with their errnos, the result
+# fd beside the untouched data fd, two links on one fd, O_DIRECT data fds,
+# ENOLINK from sfr_read/sfr_scan after bpf_link_detach; sfr_scan
 # (io_uring, all windows in flight) and an sfr_read() loop give the sum and
 # count of a plain read() reduce for 1..64 windows, warm and cold cache, and
 # that equals awk; sfr_scan of a filter with 4 KiB buffers (forcing
@@ -9,7 +11,7 @@ set -euo pipefail
 T=$SFR_TEST_OUT/lib_test
 fail=0
 
-for dir in /mnt/data /tmp; do
+for dir in ${SFR_DIRS:-/mnt/data /tmp}; do
 	fs=$(findmnt -no FSTYPE -T $dir)
 	"$T" errors $dir || fail=1
 

@@ -20,7 +20,7 @@ gen() { # SEED LINES
 	}'
 }
 
-for dir in /mnt/data /tmp; do
+for dir in ${SFR_DIRS:-/mnt/data /tmp}; do
 	fs=$(findmnt -no FSTYPE -T $dir)
 	f=$dir/grep.txt
 	gen 7 60000 >"$f"

@@ -3,8 +3,11 @@
 # A reduce program (sum and count of decimal integers, one per line) on ext4
 # and tmpfs returns exactly what awk computes, for sizes around page
 # boundaries, LF and CRLF, with and without a trailing newline, as one
-# request, as 2..64 record-aligned windows through pread and through
-# io_uring (all windows in flight), as a read() loop, warm and cold cache.
+# request, as 2..64 record-aligned windows through pread, preadv (the
+# frame split over two iovecs) and io_uring (all windows in flight, with
+# IOSQE_ASYNC and without), as a read() loop, warm and cold cache. The
+# frames come from the link's result fd (BPF_ITER_CREATE); the read() loop
+# also checks that the data fd's position did not move.
 set -euo pipefail
 T=$SFR_TEST_OUT/sfr_test
 fail=0
@@ -36,7 +39,7 @@ check() { # FILE DESC ARGS...
 	fi
 }
 
-for dir in /mnt/data /tmp; do
+for dir in ${SFR_DIRS:-/mnt/data /tmp}; do
 	fs=$(findmnt -no FSTYPE -T $dir)
 	for size in 0 1 4095 4096 4097 $((1024 * 1024 + 3)); do
 		for crlf in 0 1; do
@@ -46,11 +49,14 @@ for dir in /mnt/data /tmp; do
 			d="$fs size=$size crlf=$crlf"
 			check "$f" "$d"
 			check "$f" "$d" -r
+			check "$f" "$d" -p
 			for w in 2 3 7 64; do
 				check "$f" "$d" -w $w
 				check "$f" "$d" -w $w -u
 			done
 			check "$f" "$d" -r -w 7
+			check "$f" "$d" -p -w 7
+			check "$f" "$d" -U -w 7
 			sync
 			echo 3 >/proc/sys/vm/drop_caches
 			check "$f" "$d cold" -u -w 7
@@ -94,6 +100,7 @@ want="count=$((k * bc + fc)) sum=$((k * bs + fs))"
 check "$f" "256MiB"
 check "$f" "256MiB" -w 7 -u
 check "$f" "256MiB" -w 64 -u
+check "$f" "256MiB" -w 64 -U
 sync
 echo 3 >/proc/sys/vm/drop_caches
 check "$f" "256MiB cold" -w 64 -u

@@ -3,7 +3,8 @@
  * libsfr tests, written against the public header lib/sfr.h only.
  *
  *   lib_test host            error paths that need no sfr kernel (TAP)
- *   lib_test errors DIR      attach refusals on a sfr kernel (TAP)
+ *   lib_test errors DIR      attach refusals, several links on one file, the
+ *                            result fd, detach (ENOLINK) on a sfr kernel (TAP)
  *   lib_test sum [-c] FILE   for 1..64 windows: sfr_scan == sfr_read loop
  *                            == a plain read() reduce; prints "count=C sum=S"
  *                            (-c: drop the page cache before each scan)
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <linux/sfr.h>
 
 #include "sfr.h"
 #include "../../bpf/sum.h"
@@ -126,6 +128,12 @@ static int cmd_host(void)
 	ret = sfr_scan(NULL, NULL);
 	CHECK(ret == -EINVAL && errno == EINVAL, "sfr_scan(NULL link) -> -EINVAL");
 	CHECK(sfr_link__fd(NULL) == -EINVAL, "sfr_link__fd(NULL) -> -EINVAL");
+	errno = 0;
+	CHECK(sfr_link__result_fd(NULL) == -EINVAL && errno == EINVAL,
+	      "sfr_link__result_fd(NULL) -> -EINVAL");
+	errno = 0;
+	CHECK(sfr_link__data_fd(NULL) == -EINVAL && errno == EINVAL,
+	      "sfr_link__data_fd(NULL) -> -EINVAL");
 	sfr_link__destroy(NULL);
 
 	CHECK(sfr_window_size(100, 1) == 0 && sfr_window_size(100, 0) == 0,
@@ -147,51 +155,6 @@ static struct sum_bpf *load_sum(void)
 		exit(1);
 	}
 	return skel;
-}
-
-static int cmd_errors(const char *dir)
-{
-	struct sum_bpf *skel = load_sum();
-	int prog = bpf_program__fd(skel->progs.sum_lines);
-	struct sfr_link *l1;
-	char path[4096];
-	int fd, wfd, dfd;
-
-	snprintf(path, sizeof(path), "%s/lib-errors.txt", dir);
-	wfd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	if (wfd < 0 || write(wfd, "1\n2\n", 4) != 4)
-		return 1;
-	CHECK(sfr_probe() == 0, "sfr_probe on the sfr kernel -> 0");
-	REFUSED(sfr_attach_fd(wfd, prog, NULL), EBADF, "write-only fd");
-	close(wfd);
-	fd = open(path, O_RDONLY);
-	l1 = sfr_attach(fd, skel->progs.sum_lines, NULL);
-	CHECK(l1 != NULL, "attach to a readable ext4/tmpfs file");
-	REFUSED(sfr_attach(fd, skel->progs.sum_lines, NULL), EBUSY,
-		"second attach to one open file");
-	sfr_link__destroy(l1);
-	l1 = sfr_attach(fd, skel->progs.sum_lines, NULL);
-	CHECK(l1 != NULL, "attach again after sfr_link__destroy");
-	sfr_link__destroy(l1);
-	close(fd);
-
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	REFUSED(sfr_attach(dfd, skel->progs.sum_lines, NULL), EISDIR, "directory");
-	close(dfd);
-	fd = open(path, O_RDONLY | O_DIRECT);
-	if (fd >= 0) {
-		REFUSED(sfr_attach(fd, skel->progs.sum_lines, NULL), EINVAL,
-			"O_DIRECT file");
-		close(fd);
-	}
-	fd = open("/proc/self/status", O_RDONLY);
-	REFUSED(sfr_attach(fd, skel->progs.sum_lines, NULL), EOPNOTSUPP,
-		"procfs file (file system not opted in)");
-	close(fd);
-	sum_bpf__destroy(skel);
-	unlink(path);
-	printf("1..%d\n", ntest);
-	return nfail ? 1 : 0;
 }
 
 struct sum_acc {
@@ -244,6 +207,135 @@ static void plain_sum(const char *path, struct sum_acc *a)
 		a->count++;
 	}
 	close(fd);
+}
+
+/* sfr_scan() of @link with sum_combine: the same as plain_sum(@path)? */
+static int scan_is_plain(struct sfr_link *link, const char *path)
+{
+	SFR_OPTS(sfr_scan_opts, so, .buf_size = 4096);
+	struct sum_acc want, got;
+	int err;
+
+	memset(&got, 0, sizeof(got));
+	so.combine = sum_combine;
+	so.ctx = &got;
+	plain_sum(path, &want);
+	err = sfr_scan(link, &so);
+	if (err || got.sum != want.sum || got.count != want.count) {
+		printf("# scan: err %d count %llu sum %lld, want %llu %lld\n", err,
+		       got.count, got.sum, want.count, want.sum);
+		return 0;
+	}
+	return 1;
+}
+
+static int cmd_errors(const char *dir)
+{
+	struct sum_bpf *skel = load_sum();
+	int prog = bpf_program__fd(skel->progs.sum_lines);
+	SFR_OPTS(sfr_attach_opts, lines, .delim = '\n',
+		 .scratch_size = sizeof(struct sum_state));
+	struct sfr_link *l1, *l2;
+	struct sfr_frame fr;
+	struct sum_state st;
+	struct sfr_reply r;
+	char path[4096], buf[256];
+	int fd, wfd, dfd, rfd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/lib-errors.txt", dir);
+	wfd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (wfd < 0 || write(wfd, "1\n2\n", 4) != 4)
+		return 1;
+	CHECK(sfr_probe() == 0, "sfr_probe on the sfr kernel -> 0");
+	REFUSED(sfr_attach_fd(wfd, prog, NULL), EBADF, "write-only fd");
+	close(wfd);
+	fd = open(path, O_RDONLY);
+	l1 = sfr_attach(fd, skel->progs.sum_lines, &lines);
+	CHECK(l1 != NULL, "attach to a readable ext4/tmpfs file");
+	if (!l1)
+		return 1;
+	rfd = sfr_link__result_fd(l1);
+	CHECK(rfd >= 0 && rfd != fd && rfd != sfr_link__fd(l1) &&
+	      sfr_link__data_fd(l1) == fd,
+	      "the link has a result fd (%d) besides the link fd (%d) and the data fd (%d)",
+	      rfd, sfr_link__fd(l1), fd);
+	errno = 0;
+	CHECK(pread(fd, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "1\n2\n", 4),
+	      "the data fd still reads the file's bytes");
+	n = pread(rfd, buf, sizeof(buf), 0);
+	memcpy(&fr, buf, sizeof(fr));
+	memcpy(&st, buf + sizeof(fr), sizeof(st));
+	CHECK(n == sizeof(fr) + sizeof(st) && fr.in_off == 0 && fr.in_len == 4 &&
+	      (fr.flags & SFR_FRAME_EOF) && st.count == 2 && st.sum == 3,
+	      "the result fd returns the frame: in_len 4, EOF, count 2, sum 3");
+	errno = 0;
+	l2 = sfr_attach(fd, skel->progs.sum_lines, &lines);
+	CHECK(l2 != NULL && sfr_link__result_fd(l2) >= 0 &&
+	      sfr_link__result_fd(l2) != rfd,
+	      "a second attach to one open file makes an independent link");
+	sfr_link__destroy(l2);
+	sfr_link__destroy(l1);
+	CHECK(fcntl(rfd, F_GETFD) < 0 && errno == EBADF,
+	      "sfr_link__destroy closes the result fd");
+	{
+		SFR_OPTS(sfr_attach_opts, ao, .windows = 2, .delim = '\n',
+			 .scratch_size = sizeof(struct sum_state));
+		SFR_OPTS(sfr_scan_opts, so, .no_uring = true);
+
+		l1 = sfr_attach(fd, skel->progs.sum_lines, &ao);
+		l2 = sfr_attach(fd, skel->progs.sum_lines, &ao);
+		CHECK(l1 && l2 && scan_is_plain(l1, path) && scan_is_plain(l2, path) &&
+		      scan_is_plain(l1, path),
+		      "two links on one fd scan to the plain reduce (count 2, sum 3)");
+		if (l1) {
+			errno = 0;
+			CHECK(bpf_link_detach(sfr_link__fd(l1)) == 0 &&
+			      sfr_read(l1, 0, buf, sizeof(buf), &r) == -ENOLINK &&
+			      errno == ENOLINK,
+			      "after bpf_link_detach sfr_read -> -ENOLINK");
+			errno = 0;
+			CHECK(sfr_scan(l1, &so) == -ENOLINK && errno == ENOLINK,
+			      "and sfr_scan with pread -> -ENOLINK");
+			so.no_uring = false;
+			so.threads = 1;
+			errno = 0;
+			CHECK(sfr_scan(l1, &so) == -ENOLINK && errno == ENOLINK,
+			      "and sfr_scan through io_uring -> -ENOLINK");
+			so.threads = 2;
+			errno = 0;
+			CHECK(sfr_scan(l1, &so) == -ENOLINK && errno == ENOLINK,
+			      "and sfr_scan from 2 threads -> -ENOLINK");
+		}
+		CHECK(l2 && scan_is_plain(l2, path),
+		      "the other link of the same fd still scans right");
+		sfr_link__destroy(l1);
+		sfr_link__destroy(l2);
+	}
+	l1 = sfr_attach(fd, skel->progs.sum_lines, NULL);
+	CHECK(l1 != NULL, "attach again after sfr_link__destroy");
+	sfr_link__destroy(l1);
+	close(fd);
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	REFUSED(sfr_attach(dfd, skel->progs.sum_lines, NULL), EISDIR, "directory");
+	close(dfd);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd >= 0) {
+		l1 = sfr_attach(fd, skel->progs.sum_lines, &lines);
+		CHECK(l1 && scan_is_plain(l1, path),
+		      "attach to an O_DIRECT file and scan it");
+		sfr_link__destroy(l1);
+		close(fd);
+	}
+	fd = open("/proc/self/status", O_RDONLY);
+	REFUSED(sfr_attach(fd, skel->progs.sum_lines, NULL), EOPNOTSUPP,
+		"procfs file (file system not opted in)");
+	close(fd);
+	sum_bpf__destroy(skel);
+	unlink(path);
+	printf("1..%d\n", ntest);
+	return nfail ? 1 : 0;
 }
 
 static void drop_caches(void)

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sfr selftest driver. Attaches bpf/sum.bpf.c or bpf/grep.bpf.c to a file
- * and prints what the kernel returns, so shell tests can compare it with
- * awk and grep:
+ * sfr selftest driver. Attaches bpf/sum.bpf.c or bpf/grep.bpf.c to a file,
+ * reads the frames from the link's result file (BPF_ITER_CREATE on the
+ * link) and prints what the kernel returns, so shell tests can compare it
+ * with awk and grep:
  *
- *   sfr_test sum  [-w N | -W BYTES] [-u] [-r] FILE   prints "count=C sum=S"
+ *   sfr_test sum [-w N | -W BYTES] [-u | -U | -r | -p] FILE
+ *                                  prints "count=C sum=S"; one pread() per
+ *                                  window, or -u io_uring reads of all
+ *                                  windows with IOSQE_ASYNC, -U the same
+ *                                  without it, -r a read() loop, -p one
+ *                                  preadv() per window into two iovecs
  *   sfr_test grep [-w N] [-b BUF] PAT FILE    prints the matching lines
- *   sfr_test refuse DIR                       errno checks, TAP-ish lines
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <linux/sfr.h>
@@ -71,32 +78,39 @@ static unsigned long long file_size(int fd)
 	return st.st_size;
 }
 
-/*
- * Open @path and attach @prog_fd to it, with '\n' as the record delimiter
- * and @nwin equal windows (one request for the whole file when 1).
- * Returns the file descriptor; *win gets the window size, *size the file's.
- */
 /* sum -W BYTES: windows of exactly BYTES (instead of -w N equal ones). */
 static unsigned long long fixed_win;
 
+/*
+ * Open @path and attach @prog_fd to it, with '\n' as the record delimiter
+ * and @nwin equal windows (one request for the whole file when 1), then
+ * make the link's result file. Returns the result file descriptor; *fd
+ * gets the data file's, *lfd the link's, *win the window size, *size the
+ * file's.
+ */
 static int attach_lines(int prog_fd, const char *path, int nwin,
-			__u32 scratch_size, unsigned long long *win,
-			unsigned long long *size)
+			__u32 scratch_size, int *fd, int *lfd,
+			unsigned long long *win, unsigned long long *size)
 {
 	struct bpf_sfr_opts o = { 0 };
-	int fd = open(path, O_RDONLY);
+	int rfd;
 
-	if (fd < 0)
+	*fd = open(path, O_RDONLY);
+	if (*fd < 0)
 		die(path);
-	*size = file_size(fd);
+	*size = file_size(*fd);
 	*win = fixed_win ? fixed_win : *size / nwin + 1;
 	o.window = nwin > 1 || fixed_win ? *win : 0;
 	o.scratch_size = scratch_size;
 	o.flags = SFR_OPT_DELIM;
 	o.delim = '\n';
-	if (sys_link_create(prog_fd, fd, &o, sizeof(o)) < 0)
+	*lfd = sys_link_create(prog_fd, *fd, &o, sizeof(o));
+	if (*lfd < 0)
 		die("attach");
-	return fd;
+	rfd = bpf_iter_create(*lfd);
+	if (rfd < 0)
+		die("BPF_ITER_CREATE on the link");
+	return rfd;
 }
 
 /* Check one frame; add its state to the totals. */
@@ -124,27 +138,30 @@ static void fold_sum(const char *buf, ssize_t n, unsigned long long want_off,
 
 static int cmd_sum(int argc, char **argv)
 {
-	int opt, nwin = 1, use_uring = 0, use_read = 0, prog_fd, fd;
+	int opt, nwin = 1, use_uring = 0, use_read = 0, use_preadv = 0;
+	int prog_fd, fd, lfd, rfd;
 	unsigned long long size, win, w;
 	long long sum = 0;
 	unsigned long long count = 0;
 	struct sum_bpf *skel;
 	char buf[256];
 
-	while ((opt = getopt(argc, argv, "w:W:ur")) != -1) {
+	while ((opt = getopt(argc, argv, "w:W:uUrp")) != -1) {
 		switch (opt) {
 		case 'w': nwin = atoi(optarg); break;
 		case 'W': fixed_win = strtoull(optarg, NULL, 0); break;
 		case 'u': use_uring = 1; break;
+		case 'U': use_uring = 2; break;
 		case 'r': use_read = 1; break;
+		case 'p': use_preadv = 1; break;
 		default: return 2;
 		}
 	}
 	if (optind + 1 != argc || nwin < 1)
 		return 2;
 	prog_fd = open_sum(&skel);
-	fd = attach_lines(prog_fd, argv[optind], nwin, sizeof(struct sum_state),
-			  &win, &size);
+	rfd = attach_lines(prog_fd, argv[optind], nwin, sizeof(struct sum_state),
+			   &fd, &lfd, &win, &size);
 	if (fixed_win)
 		nwin = size ? (size + win - 1) / win : 1;
 
@@ -152,12 +169,12 @@ static int cmd_sum(int argc, char **argv)
 		unsigned long long off = 0;
 		ssize_t n;
 
-		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		while ((n = read(rfd, buf, sizeof(buf))) > 0) {
 			const struct sfr_frame *fr = (const void *)buf;
 
 			fold_sum(buf, n, off, &sum, &count);
 			off += fr->in_len;
-			if (lseek(fd, 0, SEEK_CUR) != (off_t)off) {
+			if (lseek(rfd, 0, SEEK_CUR) != (off_t)off) {
 				fprintf(stderr, "position not advanced by in_len\n");
 				return 1;
 			}
@@ -166,6 +183,10 @@ static int cmd_sum(int argc, char **argv)
 			die("read");
 		if (off != size) {
 			fprintf(stderr, "read loop consumed %llu of %llu\n", off, size);
+			return 1;
+		}
+		if (lseek(fd, 0, SEEK_CUR) != 0) {
+			fprintf(stderr, "reading the result fd moved the data fd\n");
 			return 1;
 		}
 	} else if (use_uring) {
@@ -178,7 +199,10 @@ static int cmd_sum(int argc, char **argv)
 		for (i = 0, w = 0; i < nwin; i++, w += win) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			io_uring_prep_read(sqe, fd, bufs[i], 256, w);
+			io_uring_prep_read(sqe, rfd, bufs[i], 256, w);
+			/* -u: straight to io-wq, where result reads run. */
+			if (use_uring == 1)
+				io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 			sqe->user_data = i;
 		}
 		if (io_uring_submit(&ring) != nwin)
@@ -203,14 +227,21 @@ static int cmd_sum(int argc, char **argv)
 		free(bufs);
 	} else {
 		for (w = 0; w < size; w += win) {
-			ssize_t n = pread(fd, buf, sizeof(buf), w);
+			/* -p: the frame header straddles two iovecs. */
+			struct iovec iov[2] = {
+				{ buf, 10 }, { buf + 10, sizeof(buf) - 10 },
+			};
+			ssize_t n = use_preadv ? preadv(rfd, iov, 2, w) :
+				    pread(rfd, buf, sizeof(buf), w);
 
 			if (n < 0)
-				die("pread");
+				die(use_preadv ? "preadv" : "pread");
 			fold_sum(buf, n, w, &sum, &count);
 		}
 	}
 	printf("count=%llu sum=%lld\n", count, sum);
+	close(rfd);
+	close(lfd);
 	close(fd);
 	sum_bpf__destroy(skel);
 	return 0;
@@ -218,7 +249,7 @@ static int cmd_sum(int argc, char **argv)
 
 static int cmd_grep(int argc, char **argv)
 {
-	int opt, nwin = 1, fd, prog_fd;
+	int opt, nwin = 1, fd, lfd, rfd, prog_fd;
 	size_t bufsz = 1 << 20;
 	struct grep_dfa *dfa;
 	struct grep_bpf *skel;
@@ -256,10 +287,10 @@ static int cmd_grep(int argc, char **argv)
 		die("dfa map");
 	prog_fd = bpf_program__fd(skel->progs.grep_lines);
 
-	fd = attach_lines(prog_fd, argv[optind + 1], nwin,
-			  sizeof(struct grep_state), &win, &size);
+	rfd = attach_lines(prog_fd, argv[optind + 1], nwin,
+			   sizeof(struct grep_state), &fd, &lfd, &win, &size);
 	buf = malloc(bufsz);
-	while ((n = read(fd, buf, bufsz)) > 0) {
+	while ((n = read(rfd, buf, bufsz)) > 0) {
 		const struct sfr_frame *fr = (const void *)buf;
 
 		if (fr->in_off != off || n != (ssize_t)(fr->hdr_len + fr->state_len + fr->out_len)) {

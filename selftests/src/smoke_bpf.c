@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ int main(void)
 	__u32 retval, key = 0, val = 0, want = (sizeof(pkt) - 14) * 3 + 1;
 	char log[4096] = "";
 	struct bpf_prog_info info;
-	int map_fd, prog_fd;
+	int map_fd, prog_fd, want_jit;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.map_type = BPF_MAP_TYPE_ARRAY;
@@ -107,8 +108,12 @@ int main(void)
 		printf("prog info: %s\n", strerror(errno));
 		return 1;
 	}
-	if (!info.jited_prog_len) {
-		printf("program was not JIT-compiled\n");
+	/* The debug run (tools/test -D) turns the JIT off for KASAN. */
+	want_jit = !getenv("SFR_BPF_JIT") || strcmp(getenv("SFR_BPF_JIT"), "0");
+	if (!info.jited_prog_len != !want_jit) {
+		printf("program was %sJIT-compiled, want %s\n",
+		       info.jited_prog_len ? "" : "not ",
+		       want_jit ? "JIT" : "interpreted");
 		return 1;
 	}
 	printf("retval %u, map %u, jited %u bytes\n", retval, val,

@@ -7,13 +7,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$root/Kconfig.fragment" "$tmp/frag"
-# Depends on BTRFS_FS, which the fragment leaves off.
-echo "CONFIG_BTRFS_FS_POSIX_ACL=y" >>"$tmp/frag"
+# Depends on NFS_FS, which the fragment leaves off.
+echo "CONFIG_NFS_V4=y" >>"$tmp/frag"
 rc=0
 "$root/tools/build-kernel" -c -f "$tmp/frag" >"$tmp/out" 2>&1 || rc=$?
 cat "$tmp/out"
 [[ $rc != 0 ]] || { echo "build-kernel accepted a dropped option"; exit 1; }
-grep -q 'CONFIG_BTRFS_FS_POSIX_ACL=y (got: unset)' "$tmp/out" ||
+grep -q 'CONFIG_NFS_V4=y (got: unset)' "$tmp/out" ||
 	{ echo "message does not name the dropped option"; exit 1; }
 grep -q '1 option(s) of frag did not survive olddefconfig' "$tmp/out" ||
 	{ echo "message does not say what happened"; exit 1; }
