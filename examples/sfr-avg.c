@@ -6,7 +6,9 @@
  * (bpf/avg.bpf.c): only a frame header and a struct sfr_fx_state per
  * window are copied to user space. --no-offload computes the same answer
  * with read() and the same parser (bpf/sfr_fixed.h) in user space; that is
- * also the automatic fallback where sfr is unavailable.
+ * also the automatic fallback where sfr is unavailable. --partial writes
+ * the state of one shard as a blob (partial.h) instead, and --merge folds
+ * such blobs in order and prints the answer for the shards' concatenation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "partial.h"
 #include "avg.h"
 #include "avg.skel.h"
 
@@ -33,6 +36,10 @@ struct options {
 	bool strict, stats;
 	unsigned int jobs;
 	enum cli_mode mode;
+	bool partial, merge;	/* --partial, --merge */
+	const char *out;	/* -o OUT of --partial */
+	/* Given on the command line: --merge checks them against the blobs. */
+	bool have_scale, have_decimals, have_delim, have_field, have_jobs;
 };
 
 /* The reduce of one input. */
@@ -41,6 +48,8 @@ struct avg {
 	const char *name;
 	struct sfr_fx_state st;
 	__u64 frames;		/* sfr frames folded */
+	int last;		/* last byte read in user space, -1: none */
+	bool no_final_lf;	/* --partial: the input ends inside a line */
 	struct cli_stats *stats;
 	struct cli_progress progress;
 };
@@ -51,6 +60,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: %s [OPTION]... [FILE]...\n"
+"  or:  %s --partial [OPTION]... [-o OUT] [FILE]\n"
+"  or:  %s --merge [--strict] BLOB...\n"
 "Print the count, exact sum, mean, minimum and maximum of the numbers in each\n"
 "FILE: one number per line, or with -d, field N of each line (a column of a\n"
 "CSV or TSV file). Numbers are exact fixed-point decimals, never floats. The\n"
@@ -76,6 +87,13 @@ static void usage(FILE *f)
 "      --no-offload       compute in user space with read()\n"
 "      --stats            print the method, bytes scanned, bytes copied to\n"
 "                         user space and wall time to stderr\n"
+"      --partial          write the state of FILE, one shard of a larger\n"
+"                         input, as a binary blob for --merge (to stdout,\n"
+"                         or OUT), instead of printing its block\n"
+"  -o, --output=OUT       --partial: write the blob to OUT (replaced only\n"
+"                         once the blob is complete)\n"
+"      --merge            fold the BLOBs in the order given and print the\n"
+"                         block of the concatenation of their shards\n"
 "  -v, --debug            log what sfr-avg, libsfr and libbpf do to stderr\n"
 "  -h, --help             this help\n"
 "\n"
@@ -110,9 +128,24 @@ static void usage(FILE *f)
 "(with --strict: 'number out of range'); it is never wrapped or clamped.\n"
 "Sums are 128-bit integers: exact (overflowing one takes over 10^19 numbers).\n"
 "\n"
+"Shards and blobs: split a large input at line ends into shards (every\n"
+"shard but the last must end with a newline), run '%s --partial' on each\n"
+"shard, wherever it is stored, and '%s --merge' on the blobs in shard\n"
+"order: the output is the same as that of %s on the concatenation of the\n"
+"shards. A blob records -s, --decimals, -d and -f, the count, sum, min,\n"
+"max, invalid and line counts and the first invalid line; it is\n"
+"little-endian and checksummed (format: examples/partial.h). --merge takes\n"
+"the options from the blobs, which must all have the same; -s, -d, -f or\n"
+"--decimals given with --merge must match them. --merge --strict names the\n"
+"first invalid line by blob and by line of the concatenation. A blob that\n"
+"is not one (wrong magic), of another version or tool, truncated or\n"
+"corrupt (CRC-32) is an error naming it; --merge prints nothing then.\n"
+"\n"
 "Exit status: 0 on success; 1 if a FILE could not be read, with --strict\n"
 "when a line is invalid, or when no number was found at all (every count\n"
-"is 0, the mean is '-'); 2 on a usage error.\n"
+"is 0, the mean is '-'); 1 for a BLOB that is bad or does not fit the\n"
+"others; 2 on a usage error. --partial exits 0 once the blob is written,\n"
+"even for a shard without numbers (--merge decides on the whole).\n"
 "\n"
 "Examples:\n"
 "  %s latency.txt                one number per line\n"
@@ -120,9 +153,13 @@ static void usage(FILE *f)
 "  %s -d '\\t' -f 2 data.tsv      the 2nd column of a TSV file\n"
 "  %s -j 4 --stats big.txt       4 windows in parallel, with figures\n"
 "  %s --strict a.txt b.txt       every line must be a number; 3 blocks\n"
-"  seq 10 | %s                   standard input (user space)\n",
-		cli_prog(), SFR_FX_SCALE_MAX, SFR_FX_SCALE_MAX, cli_prog(),
-		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog());
+"  seq 10 | %s                   standard input (user space)\n"
+"  %s --partial -o a.blob part-a.txt   (on the node that has part a)\n"
+"  %s --merge a.blob b.blob      the answer for part-a.txt + part-b.txt\n",
+		cli_prog(), cli_prog(), cli_prog(), SFR_FX_SCALE_MAX,
+		SFR_FX_SCALE_MAX, cli_prog(), cli_prog(), cli_prog(), cli_prog(),
+		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
+		cli_prog(), cli_prog());
 }
 
 static void try_help(void)
@@ -168,20 +205,32 @@ static int put_block(const struct options *o, const struct sfr_fx_state *st)
 	return err;
 }
 
-/* --strict: say what is wrong with the first invalid line. */
-static void strict_error(const struct avg *a)
+/*
+ * --strict: say what is wrong with the first invalid line of @st, line
+ * @line of @name (@where: "" or more about the line).
+ */
+static void strict_error(const struct sfr_fx_cfg *cfg,
+			 const struct sfr_fx_state *st, const char *name,
+			 __u64 line, const char *where)
 {
-	const struct options *o = a->o;
 	char what[64] = "not a number";
 
-	if (a->st.first_err == SFR_FX_RANGE)
+	if (st->first_err == SFR_FX_RANGE)
 		snprintf(what, sizeof(what), "number out of range for --scale %u",
-			 o->cfg.scale);
-	else if (o->cfg.delim)
+			 cfg->scale);
+	else if (cfg->delim)
 		snprintf(what, sizeof(what), "field %u is not a number",
-			 o->cfg.field + 1);
-	cli_error("%s: line %llu: %s", a->name,
-		  (unsigned long long)a->st.first_invalid, what);
+			 cfg->field + 1);
+	cli_error("%s: line %llu%s: %s", name, (unsigned long long)line, where,
+		  what);
+}
+
+/* Why @name has no numbers, on stderr. */
+static void no_numbers(const char *name, const struct sfr_fx_state *st)
+{
+	cli_notice("%s: no numbers (%s)", name,
+		   st->invalid ? "every line is invalid" :
+		   st->lines ? "only blank lines" : "empty");
 }
 
 /* ---- user space ---------------------------------------------------------- */
@@ -211,6 +260,7 @@ static int avg_user(struct avg *a, int fd, __u64 size)
 		a->stats->scanned += n;
 		done += n;
 		sfr_fx_feed_buf(&a->st, &o->cfg, buf, n);
+		a->last = (unsigned char)buf[n - 1];
 		cli_progress_update(&a->progress, done, size);
 		if (o->strict && a->st.invalid)
 			break;
@@ -325,6 +375,21 @@ static int avg_sfr(struct avg *a, int fd)
 
 /* ---- driver -------------------------------------------------------------- */
 
+/* The rules of --partial, -o and --merge. Returns 0, or -1 after a message. */
+static int usage_partial(const struct options *o, int nfiles)
+{
+	const char *err = part_usage(o->partial, o->merge, o->out, nfiles);
+
+	if (!err && o->merge && (o->have_jobs || o->mode == CLI_MODE_USER ||
+				 o->stats))
+		err = "--merge reads no data file: -j, --no-offload and --stats do not apply";
+	if (!err)
+		return 0;
+	cli_error("%s", err);
+	try_help();
+	return -1;
+}
+
 /* Load the program for cli_want_sfr(), once. */
 static int load_once(const void *o)
 {
@@ -378,29 +443,137 @@ static int avg_file(struct avg *a, const char *path)
 		err = avg_user(a, fd, size);
 	}
 	cli_progress_end(&a->progress);
+	if (!err && o->partial) {
+		err = part_no_final_lf(fd, &st, a->last);
+		a->no_final_lf = err > 0;
+		err = err < 0 ? err : 0;
+	}
 	cli_close_input(fd);
 	if (err < 0) {
 		cli_error("%s: %s", a->name, strerror(-err));
 		return 1;
 	}
 	if (o->strict && a->st.invalid) {
-		strict_error(a);
+		strict_error(&o->cfg, &a->st, a->name, a->st.first_invalid, "");
 		return 1;
 	}
 	if (a->st.invalid)
 		cli_debug("%s: %llu invalid lines, the first is line %llu",
 			  a->name, (unsigned long long)a->st.invalid,
 			  (unsigned long long)a->st.first_invalid);
-	if (!a->st.count)
-		cli_notice("%s: no numbers (%s)", a->name,
-			   a->st.invalid ? "every line is invalid" :
-			   a->st.lines ? "only blank lines" : "empty");
+	if (!a->st.count && !o->partial)
+		no_numbers(a->name, &a->st);
+	return 0;
+}
+
+/* --partial: the blob of the one input @path. Returns the exit status. */
+static int avg_partial(const struct options *o, const char *path,
+		       struct cli_stats *stats)
+{
+	struct avg a = {
+		.o = o,
+		.name = cli_input_name(path),
+		.stats = stats,
+		.last = -1,
+	};
+	struct part_out *po = malloc(sizeof(*po));
+	int ret = 1;
+
+	if (!po) {
+		cli_error("%s", strerror(ENOMEM));
+		return 1;
+	}
+	/* Open the output first: no scan when it cannot be written. */
+	if (part_out_open(po, o->out))
+		goto out;
+	if (avg_file(&a, path)) {
+		part_out_abort(po);
+		goto out;
+	}
+	if (!part_out_avg(po, &o->cfg, o->decimals, &a.st, a.no_final_lf))
+		ret = 0;
+out:
+	free(po);
+	return ret;
+}
+
+/* The options of blob @a as the command line asks: those given, else @a's. */
+static struct part_avg avg_asked(const struct options *o,
+				 const struct part_avg *a)
+{
+	struct part_avg want = *a;
+
+	if (o->have_scale)
+		want.cfg.scale = o->cfg.scale;
+	if (o->have_decimals)
+		want.decimals = o->decimals;
+	if (o->have_delim)
+		want.cfg.delim = o->cfg.delim;
+	if (o->have_field)
+		want.cfg.field = o->cfg.field;
+	return want;
+}
+
+/* --merge: fold the blobs in order and print the block. */
+static int avg_merge(struct options *o, const char *const *paths, int n)
+{
+	struct sfr_fx_state total = { 0 };
+	struct part_avg first, a, want;
+	const char *name, *prev = NULL, *bad_name = NULL;
+	__u64 bad_line = 0;
+	bool nolf = false;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		name = cli_input_name(paths[i]);
+		if (part_read_avg(paths[i], &a))
+			return 1;
+		if (!i)
+			first = a;
+		want = i ? first : avg_asked(o, &a);
+		if (part_avg_match(&a, &want, name,
+				   i ? cli_input_name(paths[0]) : NULL) ||
+		    part_check_follow(prev, nolf, name, a.st.lines))
+			return 1;
+		if (!total.invalid && a.st.invalid) {
+			bad_name = name;
+			bad_line = a.st.first_invalid;
+		}
+		sfr_fx_combine(&total, &a.st);
+		if (a.st.lines) {
+			prev = name;
+			nolf = a.no_final_lf;
+		}
+	}
+	o->cfg = first.cfg;
+	o->decimals = first.decimals;
+	if (o->strict && total.invalid) {
+		char where[64];
+
+		snprintf(where, sizeof(where), " (line %llu of the merged input)",
+			 (unsigned long long)total.first_invalid);
+		strict_error(&o->cfg, &total, bad_name, bad_line, where);
+		return 1;
+	}
+	if (put_block(o, &total))
+		return 1;
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("write error: %s", strerror(errno));
+		return 1;
+	}
+	if (!total.count) {
+		no_numbers("the merged input", &total);
+		return 1;
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_STRICT, OPT_DECIMALS };
+	enum {
+		OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_STRICT, OPT_DECIMALS,
+		OPT_PARTIAL, OPT_MERGE,
+	};
 	static const struct option longopts[] = {
 		{ "delimiter", required_argument, NULL, 'd' },
 		{ "field", required_argument, NULL, 'f' },
@@ -410,6 +583,9 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "output", required_argument, NULL, 'o' },
+		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "debug", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -417,7 +593,7 @@ int main(int argc, char **argv)
 	struct options o = { .cfg.scale = 6, .jobs = 1 };
 	static const char * const stdin_only[] = { "-" };
 	unsigned int field = 1, scale = 6, decimals = 0;
-	bool have_decimals = false, error = false, any_value = false;
+	bool error = false, any_value = false;
 	struct sfr_fx_state total = { 0 };
 	struct cli_stats stats;
 	const char **files;
@@ -425,32 +601,45 @@ int main(int argc, char **argv)
 
 	cli_init(argv[0]);
 	cli_set_debug(false);
-	while ((opt = getopt_long(argc, argv, "d:f:s:j:vh", longopts,
+	while ((opt = getopt_long(argc, argv, "d:f:s:j:o:vh", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			if (parse_delim(optarg, &o.cfg.delim))
 				return 2;
+			o.have_delim = true;
 			break;
 		case 'f':
 			if (cli_parse_uint("field", optarg, 1, FIELD_MAX, &field))
 				return 2;
+			o.have_field = true;
 			break;
 		case 's':
 			if (cli_parse_uint("scale", optarg, 0, SFR_FX_SCALE_MAX,
 					   &scale))
 				return 2;
+			o.have_scale = true;
 			break;
 		case OPT_DECIMALS:
 			if (cli_parse_uint("decimals", optarg, 0,
 					   SFR_FX_SCALE_MAX, &decimals))
 				return 2;
-			have_decimals = true;
+			o.have_decimals = true;
 			break;
 		case 'j':
 			if (cli_parse_uint("number of jobs", optarg, 1, JOBS_MAX,
 					   &o.jobs))
 				return 2;
+			o.have_jobs = true;
+			break;
+		case OPT_PARTIAL:
+			o.partial = true;
+			break;
+		case OPT_MERGE:
+			o.merge = true;
+			break;
+		case 'o':
+			o.out = optarg;
 			break;
 		case OPT_STRICT:
 			o.strict = true;
@@ -480,10 +669,14 @@ int main(int argc, char **argv)
 	}
 	o.cfg.field = field - 1;
 	o.cfg.scale = (__u8)scale;
-	o.decimals = have_decimals ? decimals : scale;
+	o.decimals = o.have_decimals ? decimals : scale;
 
 	files = (const char **)argv + optind;
 	nfiles = argc - optind;
+	if (usage_partial(&o, nfiles))
+		return 2;
+	if (o.merge)
+		return avg_merge(&o, files, nfiles);
 	if (!nfiles) {
 		files = (const char **)stdin_only;
 		nfiles = 1;
@@ -491,11 +684,21 @@ int main(int argc, char **argv)
 	cli_stats_init(&stats);
 	stats.windows = o.jobs;
 
+	if (o.partial) {
+		int ret = avg_partial(&o, files[0], &stats);
+
+		if (o.stats)
+			cli_stats_print(&stats);
+		if (skel)
+			avg_bpf__destroy(skel);
+		return ret;
+	}
 	for (i = 0; i < nfiles; i++) {
 		struct avg a = {
 			.o = &o,
 			.name = cli_input_name(files[i]),
 			.stats = &stats,
+			.last = -1,
 		};
 
 		if (avg_file(&a, files[i])) {

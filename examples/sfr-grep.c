@@ -4,7 +4,9 @@
  * grep -F does, with the search run by a BPF program inside the kernel's
  * read path (bpf/fgrep.bpf.c): only the selected lines are copied to user
  * space. --no-offload computes the same answer with read() in user space;
- * that is also the automatic fallback where sfr is unavailable.
+ * that is also the automatic fallback where sfr is unavailable. --partial
+ * writes the count or the lines of one shard as a blob (partial.h), and
+ * --merge prints what grep would print for the shards' concatenation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "partial.h"
 #include "fgrep.h"
 #include "kmp.h"
 #include "fgrep.skel.h"
@@ -41,6 +44,11 @@ struct options {
 	unsigned int jobs;
 	__u64 buf_size;
 	enum cli_mode mode;
+	bool count_lines;		/* count all lines: -n, --partial */
+	bool partial, merge;		/* --partial, --merge */
+	const char *out;		/* --output=OUT of --partial */
+	/* Given: --merge checks them against the blobs; others not taken. */
+	bool have_pat, have_jobs, have_buf;
 };
 
 /* The search of one input. */
@@ -56,6 +64,8 @@ struct grep {
 	int halt;		/* enum fgrep_err of the frame that ended sfr */
 	__u64 halt_off;		/* ... and the line it ended at */
 	__u64 size;		/* file size, for progress */
+	int last;		/* last byte read in user space, -1: none */
+	struct part_out *part;	/* --partial: the blob, not stdout */
 	struct cli_stats *stats;
 	struct cli_progress progress;
 };
@@ -67,6 +77,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: %s [OPTION]... PATTERN [FILE]...\n"
+"  or:  %s --partial [-c] [-n] [-v] [--output=OUT] PATTERN [FILE]\n"
+"  or:  %s --merge BLOB...\n"
 "Print the lines of each FILE that contain the fixed string PATTERN, as\n"
 "'grep -F' does. The search runs as a BPF program in the kernel's read path\n"
 "(sfr): only the selected lines are copied to user space. Where the kernel\n"
@@ -92,6 +104,13 @@ static void usage(FILE *f)
 "                         grows by itself for long lines)\n"
 "      --stats            print bytes scanned, bytes copied to user space,\n"
 "                         wall time and method to stderr\n"
+"      --partial          write the count (-c) or the selected lines of FILE,\n"
+"                         one shard of a larger input, as a binary blob for\n"
+"                         --merge (to stdout, or OUT) instead of printing them\n"
+"      --output=OUT       --partial: write the blob to OUT (replaced only once\n"
+"                         the blob is complete; -o is grep's --only-matching)\n"
+"      --merge            print what grep prints for the concatenation of the\n"
+"                         BLOBs' shards, in the order given\n"
 "      --debug            log what libsfr and libbpf do to stderr\n"
 "      --help             this help\n"
 "\n"
@@ -100,15 +119,32 @@ static void usage(FILE *f)
 "kernel program (longer ones are searched in user space) and must not\n"
 "contain a newline; an empty PATTERN matches every line.\n"
 "\n"
-"Exit status: 0 if a line was selected, 1 if none was, 2 on an error.\n"
+"Shards and blobs: split a large input at line ends into shards (every\n"
+"shard but the last must end with a newline), run '%s --partial' on each\n"
+"shard and '%s --merge' on the blobs in shard order: the output is that of\n"
+"'grep -F' (with -c, -n, -v as given to --partial) on the concatenation.\n"
+"A blob records PATTERN, -c, -n and -v, the shard's selected lines (or\n"
+"their count) and its line count, so -n numbers go on across shards; it is\n"
+"little-endian and checksummed (format: examples/partial.h). The BLOBs must\n"
+"all have the same PATTERN and options; -c, -n, -v or -e given with --merge\n"
+"must match them. -m and -H do not apply. --merge reads every BLOB into\n"
+"memory and checks them all before it prints anything: a blob that is not\n"
+"one (wrong magic), of another version or tool, truncated or corrupt\n"
+"(CRC-32) is an error naming it.\n"
+"\n"
+"Exit status: 0 if a line was selected, 1 if none was, 2 on an error (also\n"
+"with --partial, whose blob is written for 0 and 1).\n"
 "\n"
 "Examples:\n"
 "  %s -c ERROR /var/log/big.log       count the lines that contain ERROR\n"
 "  %s -n -m 5 needle a.txt b.txt      first 5 matches of each, numbered\n"
 "  %s -j 4 --stats key data.csv       4 windows in parallel, with figures\n"
-"  %s --no-offload -v '#' conf        lines without '#', in user space\n",
-		cli_prog(), FGREP_PAT_MAX, cli_prog(), cli_prog(), cli_prog(),
-		cli_prog());
+"  %s --no-offload -v '#' conf        lines without '#', in user space\n"
+"  %s -n --partial --output=a.blob needle part-a.txt    (on its node)\n"
+"  %s --merge a.blob b.blob           the lines of part-a.txt + part-b.txt\n",
+		cli_prog(), cli_prog(), cli_prog(), FGREP_PAT_MAX, cli_prog(),
+		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
+		cli_prog(), cli_prog());
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -120,7 +156,11 @@ static void usage(FILE *f)
 static int put_line(struct grep *g, const char *line, size_t len,
 		    __u64 lineno)
 {
-	if (!g->o->count) {
+	if (g->part && !g->o->count) {
+		if (g->o->number)
+			part_out_lineno(g->part, lineno);
+		part_out_data(g->part, line, len);
+	} else if (!g->o->count) {
 		if (g->with_name) {
 			fputs(g->name, stdout);
 			putchar_unlocked(':');
@@ -183,11 +223,11 @@ static int search_block(struct grep *g, const char *buf, size_t len)
 			continue;
 		}
 		if (!hit) {
-			if (o->number)
+			if (o->count_lines)
 				g->lines += count_lines(p, end);
 			break;
 		}
-		if (o->number)
+		if (o->count_lines)
 			g->lines += count_lines(p, ls);
 		le = memchr(hit, '\n', end - hit);
 		if (put_line(g, ls, le + 1 - ls, ++g->lines))
@@ -231,6 +271,8 @@ static int grep_user(struct grep *g, int fd, __u64 size)
 		g->stats->scanned += n;
 		done += n;
 		cli_progress_update(&g->progress, done, size);
+		if (n > 0)
+			g->last = (unsigned char)buf[have + n - 1];
 		if (n == 0) {
 			if (have) {	/* a last line without newline */
 				buf[have++] = '\n';
@@ -291,7 +333,7 @@ static int on_output(const void *out, size_t len, void *ctx)
 	struct grep *g = ctx;
 
 	g->stats->copied += len;
-	if (!g->o->number && !g->with_name && !g->o->have_max) {
+	if (!g->o->number && !g->with_name && !g->o->have_max && !g->part) {
 		/* Plain lines: print as they are; count them for -m only. */
 		fwrite_unlocked(out, 1, len, stdout);
 		g->nsel++;	/* at least one line: the exit status */
@@ -410,7 +452,7 @@ static int grep_sfr_seq(struct grep *g, struct sfr_link *link, __u64 off,
 	return ret < 0 ? ret : 0;
 }
 
-/* Go on in user space from byte @off: detach first, reads give bytes again. */
+/* Go on in user space from byte @off: @fd reads the file's bytes; drop the link. */
 static int grep_rest_user(struct grep *g, struct sfr_link **link, int fd,
 			  __u64 off, __u64 size)
 {
@@ -495,6 +537,105 @@ static int grep_sfr(struct grep *g, int fd, const struct stat *st)
 	return err;
 }
 
+/* ---- partial results ------------------------------------------------------ */
+
+/* --partial: finish the blob of @g, input @fd. Returns 0, or -1 after a message. */
+static int grep_partial_end(struct grep *g, int fd, const struct stat *st)
+{
+	int nolf = part_no_final_lf(fd, st, g->last);
+
+	if (nolf < 0) {
+		cli_error("%s: %s", g->name, strerror(-nolf));
+		part_out_abort(g->part);
+		return -1;
+	}
+	return part_out_grep_end(g->part, g->nsel, g->lines, nolf);
+}
+
+/* The options of blob @g as the command line asks: those given, else @g's. */
+static struct part_grep grep_asked(const struct options *o,
+				   const struct part_grep *g)
+{
+	struct part_grep want = *g;
+
+	want.count |= o->count;
+	want.invert |= o->invert;
+	want.number = (want.number || o->number) && !want.count;
+	if (o->have_pat) {
+		want.pat = o->pat;
+		want.pat_len = o->pat_len;
+	}
+	return want;
+}
+
+/* Print the lines of blob @g, numbered from line @base on with -n. */
+static void put_blob_lines(const struct part_grep *g, __u64 base)
+{
+	const char *line;
+	size_t off = 0, len;
+	__u64 lineno;
+
+	if (!g->number) {
+		fwrite_unlocked(g->data, 1, g->data_len, stdout);
+		return;
+	}
+	while ((len = part_grep_next(g, &off, &line, &lineno))) {
+		printf("%llu:", (unsigned long long)(base + lineno));
+		fwrite_unlocked(line, 1, len, stdout);
+	}
+}
+
+/*
+ * --merge: check all the blobs, then print what grep prints for their
+ * shards' concatenation. Returns the exit status.
+ */
+static int grep_merge(const struct options *o, const char *const *paths,
+		      int n)
+{
+	const unsigned int kinds = PART_KIND_BIT(PART_GREP_COUNT) |
+				   PART_KIND_BIT(PART_GREP_LINES);
+	struct part_blob *b = calloc(n, sizeof(*b));
+	struct part_grep *g = calloc(n, sizeof(*g)), want;
+	__u64 nsel = 0, base = 0;
+	const char *prev = NULL;
+	bool nolf = false;
+	int i, ret = 2;
+
+	if (!b || !g) {
+		cli_error("%s", strerror(ENOMEM));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (part_read(&b[i], paths[i], kinds) ||
+		    part_get_grep(&b[i], &g[i]))
+			goto out;
+		want = i ? g[0] : grep_asked(o, &g[i]);
+		if (part_grep_match(&g[i], &want, b[i].name,
+				    i ? b[0].name : NULL) ||
+		    part_check_follow(prev, nolf, b[i].name, g[i].lines))
+			goto out;
+		if (g[i].lines) {
+			prev = b[i].name;
+			nolf = g[i].no_final_lf;
+		}
+		nsel += g[i].nsel;
+	}
+	for (i = 0; i < n && !g[0].count; i++) {
+		put_blob_lines(&g[i], base);
+		base += g[i].lines;
+	}
+	/* As grep: -c -v '' selects nothing and prints no count. */
+	if (g[0].count && !(g[0].invert && !g[0].pat_len))
+		printf("%llu\n", (unsigned long long)nsel);
+	ret = nsel ? 0 : 1;
+out:
+	for (i = 0; b && i < n; i++)
+		part_free(&b[i]);
+	free(b);
+	free(g);
+	return ret;
+}
+
 /* ---- driver -------------------------------------------------------------- */
 
 /* Load the program for cli_want_sfr(), once. */
@@ -503,9 +644,32 @@ static int load_once(const void *o)
 	return skel ? 0 : load_prog(o);
 }
 
+/* The rules of --partial, --output and --merge. Returns 0, or -1 after a message. */
+static int usage_partial(const struct options *o, int nfiles)
+{
+	const char *err = part_usage(o->partial, o->merge, o->out, nfiles);
+	bool shards = o->partial || o->merge;
+
+	if (!err && shards && o->have_max)
+		err = "-m does not add up over shards: not with --partial or --merge";
+	if (!err && shards && o->with_name == 1)
+		err = "-H: the merged output has no file names: not with --partial or --merge";
+	if (!err && o->merge && (o->have_jobs || o->mode == CLI_MODE_USER ||
+				 o->have_buf || o->stats))
+		err = "--merge reads no data file: -j, --no-offload, --buffer-size and --stats do not apply";
+	if (!err)
+		return 0;
+	cli_error("%s", err);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog());
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF };
+	enum {
+		OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF,
+		OPT_PARTIAL, OPT_MERGE, OPT_OUTPUT,
+	};
 	static const struct option longopts[] = {
 		{ "count", no_argument, NULL, 'c' },
 		{ "line-number", no_argument, NULL, 'n' },
@@ -519,6 +683,9 @@ int main(int argc, char **argv)
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "buffer-size", required_argument, NULL, OPT_BUF },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
@@ -529,6 +696,7 @@ int main(int argc, char **argv)
 	static const char *const stdin_only[] = { "-" };
 	const char *const *files;
 	struct cli_stats stats;
+	struct part_out *po = NULL;
 	bool selected = false, error = false;
 	int opt, nfiles, i;
 
@@ -566,16 +734,28 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.pat = optarg;
+			o.have_pat = true;
 			break;
 		case 'j':
 			if (cli_parse_uint("number of jobs", optarg, 1, JOBS_MAX,
 					   &o.jobs))
 				return 2;
+			o.have_jobs = true;
 			break;
 		case OPT_BUF:
 			if (cli_parse_size("buffer size", optarg, 4096,
 					   BUF_MAX, &o.buf_size))
 				return 2;
+			o.have_buf = true;
+			break;
+		case OPT_PARTIAL:
+			o.partial = true;
+			break;
+		case OPT_MERGE:
+			o.merge = true;
+			break;
+		case OPT_OUTPUT:
+			o.out = optarg;
 			break;
 		case OPT_NO_OFFLOAD:
 			o.mode = CLI_MODE_USER;
@@ -595,7 +775,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.pat) {
+	if (!o.pat && !o.merge) {
 		if (optind >= argc) {
 			fprintf(stderr, "Usage: %s [OPTION]... PATTERN [FILE]...\n"
 				"Try '%s --help' for more information.\n",
@@ -604,21 +784,37 @@ int main(int argc, char **argv)
 		}
 		o.pat = argv[optind++];
 	}
-	o.pat_len = strlen(o.pat);
-	if (memchr(o.pat, '\n', o.pat_len)) {
+	o.pat_len = o.pat ? strlen(o.pat) : 0;
+	if (o.pat_len && memchr(o.pat, '\n', o.pat_len)) {
 		cli_error("PATTERN contains a newline: several patterns are not supported");
 		return 2;
 	}
 	files = (const char *const *)argv + optind;
 	nfiles = argc - optind;
+	if (usage_partial(&o, nfiles))
+		return 2;
+	o.count_lines = o.number || o.partial;
+	if (o.merge) {
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+		i = grep_merge(&o, files, nfiles);
+		if (fflush(stdout) || ferror(stdout)) {
+			cli_error("write error: %s", strerror(errno));
+			i = 2;
+		}
+		return i;
+	}
 	if (!nfiles) {
 		files = stdin_only;
 		nfiles = 1;
 	}
 	if (o.with_name < 0)
 		o.with_name = nfiles > 1;
-	/* As grep: nothing can be selected, so nothing is read. */
-	if ((o.have_max && !o.max_count) || (!o.pat_len && o.invert))
+	/*
+	 * As grep: nothing can be selected, so nothing is read (but a blob
+	 * has the shard's line count).
+	 */
+	if (!o.partial &&
+	    ((o.have_max && !o.max_count) || (!o.pat_len && o.invert)))
 		nfiles = 0;
 	if (nfiles && o.pat_len > FGREP_PAT_MAX && o.mode != CLI_MODE_USER) {
 		cli_notice("PATTERN is longer than %d bytes, the most the BPF program takes: computing in user space",
@@ -629,12 +825,26 @@ int main(int argc, char **argv)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	cli_stats_init(&stats);
 	stats.windows = o.jobs;
+	if (o.partial) {
+		/* Open the output first: no scan when it cannot be written. */
+		po = malloc(sizeof(*po));
+		if (!po || part_out_open(po, o.out)) {
+			if (!po)
+				cli_error("%s", strerror(ENOMEM));
+			free(po);
+			return 2;
+		}
+		part_out_grep(po, o.count ? PART_GREP_COUNT : PART_GREP_LINES,
+			      o.invert, o.number, o.pat, o.pat_len);
+	}
 
 	for (i = 0; i < nfiles; i++) {
 		struct grep g = {
 			.o = &o,
 			.name = cli_input_name(files[i]),
 			.with_name = o.with_name,
+			.last = -1,
+			.part = po,
 			.stats = &stats,
 		};
 		struct stat st;
@@ -643,7 +853,7 @@ int main(int argc, char **argv)
 		fd = cli_open_input(files[i], &st);
 		if (fd < 0) {
 			/* grep counts a directory it could not read as 0. */
-			if (o.count && errno == EISDIR)
+			if (o.count && errno == EISDIR && !o.partial)
 				printf("%s%s0\n", o.with_name ? g.name : "",
 				       o.with_name ? ":" : "");
 			error = true;
@@ -663,7 +873,10 @@ int main(int argc, char **argv)
 			cli_error("%s: %s", g.name, strerror(-err));
 			error = true;
 		}
-		if (o.count) {
+		if (o.partial && err >= 0) {
+			if (grep_partial_end(&g, fd, &st))
+				error = true;
+		} else if (o.count && !o.partial) {
 			if (o.with_name)
 				printf("%s:", g.name);
 			printf("%llu\n", (unsigned long long)g.nsel);
@@ -676,6 +889,11 @@ int main(int argc, char **argv)
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error("write error: %s", strerror(errno));
 		error = true;
+	}
+	if (po) {
+		if (error)
+			part_out_abort(po);	/* no-op once it is complete */
+		free(po);
 	}
 	if (o.stats)
 		cli_stats_print(&stats);
