@@ -264,7 +264,8 @@ struct sfr_scan_opts {
 	/**
 	 * Threads issuing requests; 0: one per online CPU (at most @c depth).
 	 * With 1, all requests go through one io_uring, submitted with
-	 * IOSQE_ASYNC so that its io-wq workers run them; with more, each
+	 * IOSQE_ASYNC (io-wq then runs them with one or two workers, mostly
+	 * one after another: a scan never sleeps); with more, each
 	 * thread issues pread() requests.
 	 */
 	unsigned int threads;
