@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* <linux/types.h> for user space: see ../sfr_shim.h. */
+#include "../sfr_shim.h"
