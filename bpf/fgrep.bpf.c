@@ -4,11 +4,17 @@
  * for examples/sfr-grep. Settings are const volatile globals set before
  * load; the automaton of the pattern is in dfa_map (built in user space).
  *
- * Per chunk the program lets native code do the scanning: it finds the
- * next newline and the next occurrence of the pattern's first byte with
- * bpf_sfr_find_byte() and runs the automaton byte by byte only from such a
- * candidate on, until it falls back to its start state. A line that has
- * matched is skipped to its newline in one call.
+ * The kernel's scan kfuncs do the scanning. Without -v the program jumps
+ * from match to match: bpf_sfr_find_str() finds the next occurrence in the
+ * rest of the chunk, bpf_sfr_rfind_byte() the start of its line and
+ * bpf_sfr_count_byte() the lines skipped; bpf_sfr_find_byte() the end of
+ * the line, which is selected. With -v it goes line by line, a search per
+ * line. So the calls are per selected line, not per byte.
+ *
+ * A match can cross a chunk end, which bpf_sfr_find_str() does not see:
+ * for that line, and only over the pattern's length, the program runs the
+ * pattern's automaton (dfa_map) byte by byte, at the end of the chunk and
+ * on at the start of the next one.
  *
  * Output: every selected line as one record (the line with its newline; a
  * last line without one gets one, as grep prints it), preceded by a
@@ -27,11 +33,16 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 pat_len = 1;	/* 0: every line matches */
-const volatile __u32 pat_first;		/* the pattern's first byte */
 const volatile __u32 invert;		/* -v: select the lines that do not match */
 const volatile __u32 count_only;	/* -c: count selected lines, emit nothing */
 const volatile __u32 line_numbers;	/* -n: a struct fgrep_rec before each line */
 const volatile __u64 max_count;		/* -m: stop after so many lines (0: all) */
+
+/*
+ * The pattern, for bpf_sfr_find_str(): writable memory, as kfunc memory
+ * arguments must be (the kernel searches with its own copy).
+ */
+__u8 pat[FGREP_PAT_MAX];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -129,6 +140,61 @@ static int fini(struct bpf_sfr_md *ctx, struct fgrep_state *st)
 	return SFR_CONTINUE;
 }
 
+/*
+ * The carried automaton state of a line that goes on in the next chunk:
+ * a match that crosses the chunk end starts in the last pat_len - 1 bytes,
+ * so the automaton runs from its start state over those bytes of the line
+ * [@ls, @len) (all of them, from the carried state, if the line began in
+ * an earlier chunk and this one is shorter than that).
+ */
+static __always_inline void carry_tail(const __u8 *data, const __u8 *end,
+				       struct fgrep_state *st,
+				       const struct fgrep_dfa *dfa, __u32 carried,
+				       __s64 ls, __s64 len)
+{
+	__s64 t = len - (__s64)(pat_len - 1);
+	__u32 k, s = 0;
+
+	if (t <= ls) {
+		t = ls;
+		if (ls == 0)
+			s = carried;
+	}
+	sfr_for(k, 0, FGREP_PAT_MAX) {
+		__u8 c = 0;
+
+		if (t + k >= len || !sfr_byte(data, end, t + k, c))
+			break;
+		s = dfa->next[s & FGREP_PAT_MAX][c];
+	}
+	st->dfa = s;
+}
+
+/*
+ * At the start of a chunk, a match that began in the previous one: run the
+ * automaton from the carried state over at most pat_len - 1 bytes, up to
+ * the end of the line.
+ */
+static __always_inline void carry_head(const __u8 *data, const __u8 *end,
+				       struct fgrep_state *st,
+				       const struct fgrep_dfa *dfa)
+{
+	__u32 k, s = st->dfa;
+
+	sfr_for(k, 0, FGREP_PAT_MAX) {
+		__u8 c = 0;
+
+		if (k + 1 >= pat_len || !s || !sfr_byte(data, end, k, c) ||
+		    c == '\n')
+			break;
+		s = dfa->next[s & FGREP_PAT_MAX][c];
+		if (s == pat_len) {
+			st->matched = 1;
+			break;
+		}
+	}
+}
+
 SEC("sfr")
 int fgrep(struct bpf_sfr_md *ctx)
 {
@@ -136,8 +202,8 @@ int fgrep(struct bpf_sfr_md *ctx)
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	struct fgrep_dfa *dfa;
-	__u32 key = 0, k;
-	__s64 len, i;
+	__u32 key = 0, k, carried;
+	__s64 len, i, r, tail = -1;
 	__u64 pos;
 
 	if (!st)
@@ -157,64 +223,81 @@ int fgrep(struct bpf_sfr_md *ctx)
 		return SFR_STOP;
 	len = end - data;
 	pos = ctx->pos;
+	carried = st->dfa;
+	if (!st->matched && carried)
+		carry_head(data, end, st, dfa);
+	st->dfa = 0;
 	st->i = 0;
-	st->nl = -1;		/* next newline at or after i (len: none) */
-	st->cand = -1;		/* next first byte of the pattern (len: none) */
+	if (!invert) {
+		/*
+		 * From match to match: the lines before the next match are
+		 * only counted, each pass selects one line.
+		 */
+		sfr_for(k, 0, SFR_CHUNK_MAX + 1) {
+			i = st->i;
+			if (i >= len)
+				break;
+			if (!st->matched) {
+				__s64 m = bpf_sfr_find_str(ctx, (__u32)i,
+							   (__u32)len, pat,
+							   pat_len);
 
-	/* Every pass consumes at least one byte or leaves the loop. */
-	sfr_for(k, 0, SFR_CHUNK_MAX + 1) {
-		i = st->i;
-		if (i >= len)
-			break;
-		if (st->nl < i) {
-			__s64 nl = bpf_sfr_find_byte(ctx, (__u32)i, '\n');
-
-			st->nl = nl < 0 ? len : nl;
-		}
-		if (st->matched) {
-			i = st->nl;	/* matched: on to the newline */
-		} else {
-			if (st->dfa == 0) {
-				/* Nothing partly matched: next candidate. */
-				if (st->cand < i) {
-					__s64 c = bpf_sfr_find_byte(ctx, (__u32)i,
-								    pat_first);
-
-					st->cand = c < 0 ? len : c;
+				/* The last '\n' before the match, or in the chunk. */
+				r = bpf_sfr_rfind_byte(ctx, (__u32)i,
+						       m < 0 ? (__u32)len : (__u32)m,
+						       '\n');
+				if (r >= 0) {
+					st->nlines += bpf_sfr_count_byte(ctx, (__u32)i,
+									 (__u32)r + 1,
+									 '\n');
+					st->line_start = pos + r + 1;
+					i = r + 1;
 				}
-				i = st->cand < st->nl ? st->cand : st->nl;
-			}
-			if (i < st->nl) {
-				__u8 c = 0;
-				__u32 s;
-
-				if (!sfr_byte(data, end, i, c)) {
-					st->err = FGREP_ERR_INTERNAL;
-					return SFR_STOP;
+				if (m < 0) {
+					tail = i;
+					break;
 				}
-				s = dfa->next[st->dfa & FGREP_PAT_MAX][c];
-				st->dfa = s;
-				if (s == pat_len)
-					st->matched = 1;
-				st->i = i + 1;
-				continue;
+				st->matched = 1;
 			}
-		}
-		if (i >= len) {
-			st->i = i;
-			break;
-		}
-		/* The line [line_start, pos + i] ends here. */
-		if ((st->matched ^ invert) & 1) {
-			if (select_line(ctx, st, st->line_start, pos + i + 1, 0))
+			r = bpf_sfr_find_byte(ctx, (__u32)i, '\n');
+			if (r < 0)
+				break;	/* the matched line goes on */
+			if (select_line(ctx, st, st->line_start, pos + r + 1, 0))
 				return SFR_STOP;	/* at line_start */
+			st->nlines++;
+			st->line_start = pos + r + 1;
+			st->matched = pat_len == 0;
+			st->i = r + 1;
 		}
-		st->nlines++;
-		st->line_start = pos + i + 1;
-		st->dfa = 0;
-		st->matched = pat_len == 0;
-		st->i = i + 1;
+	} else {
+		/* -v: line by line, each searched for the pattern. */
+		sfr_for(k, 0, SFR_CHUNK_MAX + 1) {
+			i = st->i;
+			if (i >= len)
+				break;
+			r = bpf_sfr_find_byte(ctx, (__u32)i, '\n');
+			if (!st->matched &&
+			    bpf_sfr_find_str(ctx, (__u32)i,
+					     r < 0 ? (__u32)len : (__u32)r,
+					     pat, pat_len) >= 0)
+				st->matched = 1;
+			if (r < 0) {
+				if (!st->matched)
+					tail = i;
+				break;	/* the line goes on */
+			}
+			if (!st->matched &&
+			    select_line(ctx, st, st->line_start, pos + r + 1, 0))
+				return SFR_STOP;	/* at line_start */
+			st->nlines++;
+			st->line_start = pos + r + 1;
+			st->matched = pat_len == 0;
+			st->i = r + 1;
+		}
 	}
+	/* Out of the loop, so that the verifier does not nest the loops. */
+	if (tail >= 0)
+		carry_tail(data, end, st, dfa, carried, tail, len);
 	/* At end of file a last line without newline ends here. */
 	if (pos + len >= ctx->file_size && st->line_start < pos + len &&
 	    last_line(ctx, st, pos + len))

@@ -48,7 +48,11 @@ struct fgrep_state {
 	__u64 line_start;
 	__u64 nlines;		/* lines that ended in this frame */
 	__u64 nsel;		/* lines selected (emitted, or counted) */
-	__u32 dfa;		/* automaton state in the current line */
+	/*
+	 * Automaton state at the end of the chunk, of a line that goes on
+	 * in the next one: only a match across the chunk boundary needs it.
+	 */
+	__u32 dfa;
 	__u32 matched;		/* the current line contains the pattern */
 	__u32 err;		/* enum fgrep_err */
 	__u32 stop;		/* max_count reached: the frame stopped early */
@@ -57,7 +61,7 @@ struct fgrep_state {
 	 * registers so that the verifier sees unknown values at the top of
 	 * the loop, and its states converge.
 	 */
-	__s64 i, nl, cand;
+	__s64 i;	/* next byte to look at */
 };
 
 #endif

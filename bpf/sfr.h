@@ -21,9 +21,36 @@ extern int bpf_sfr_emit(struct bpf_sfr_md *ctx, __u64 rec, const void *buf,
 /* Append file bytes [start, end) to the output, as part of record @rec. */
 extern int bpf_sfr_emit_range(struct bpf_sfr_md *ctx, __u64 rec, __u64 start,
 			      __u64 end) __ksym;
-/* Offset of the first @byte at or after @off in the chunk, or -ENOENT. */
+/*
+ * Native scans of the current chunk (see Documentation/bpf/sfr.rst). All
+ * offsets are from data; a range [start, end) must lie in the chunk, else
+ * -EINVAL. Only the low 8 bits of @byte count.
+ */
+/* Offset of the first @byte at or after @off, or -ENOENT. */
 extern __s64 bpf_sfr_find_byte(struct bpf_sfr_md *ctx, __u32 off,
 			       __u32 byte) __ksym;
+/* Offset of the last @byte in [start, end), or -ENOENT. */
+extern __s64 bpf_sfr_rfind_byte(struct bpf_sfr_md *ctx, __u32 start,
+				__u32 end, __u32 byte) __ksym;
+/* Number of bytes equal to @byte in [start, end). */
+extern __s64 bpf_sfr_count_byte(struct bpf_sfr_md *ctx, __u32 start,
+				__u32 end, __u32 byte) __ksym;
+/*
+ * Offset of the first occurrence of @needle (at most 255 bytes, writable
+ * program memory) wholly in [start, end), or -ENOENT; -E2BIG if too long.
+ */
+extern __s64 bpf_sfr_find_str(struct bpf_sfr_md *ctx, __u32 start, __u32 end,
+			      const __u8 *needle, __u32 needle__sz) __ksym;
+
+struct sfr_fx_cfg;
+struct sfr_fx_state;
+/*
+ * sfr_fx_feed() (sfr_fixed.h) of every byte of [start, end) into @st:
+ * lines may be cut anywhere between calls. Returns 0.
+ */
+extern int bpf_sfr_fold(struct bpf_sfr_md *ctx, __u32 start, __u32 end,
+			const struct sfr_fx_cfg *cfg,
+			struct sfr_fx_state *st) __ksym;
 
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start,
 			    int end) __ksym;

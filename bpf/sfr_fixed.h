@@ -96,8 +96,12 @@
 #include <linux/types.h>
 #endif
 
+#ifdef __KERNEL__
+#define __sfr_fx_inline __always_inline
+#else
 /* <linux/stddef.h>'s __always_inline lacks the attribute: use our own. */
 #define __sfr_fx_inline inline __attribute__((__always_inline__))
+#endif
 
 /* Largest number of decimal places. */
 #define SFR_FX_SCALE_MAX 18
@@ -169,8 +173,15 @@ struct sfr_fx_state {
 	struct sfr_fx_parse p;	/* line in progress */
 };
 
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+
+static_assert(sizeof(struct sfr_fx_parse) == 16);
+static_assert(sizeof(struct sfr_fx_state) == 88);
+#else
 _Static_assert(sizeof(struct sfr_fx_parse) == 16, "sfr_fx_parse layout");
 _Static_assert(sizeof(struct sfr_fx_state) == 88, "sfr_fx_state layout");
+#endif
 
 /* 10^k for k <= 19, without a table, a loop or a division. */
 static __sfr_fx_inline __u64 sfr_fx_pow10(__u32 k)
@@ -475,10 +486,12 @@ static __sfr_fx_inline void sfr_fx_combine(struct sfr_fx_state *a,
 	a->p = b->p;
 }
 
-#ifndef __bpf__
+#if !defined(__bpf__) && !defined(__KERNEL__)
 /*
  * User space only: one-shot parsing, exact division and formatting. These
- * use __int128 and libc; they return a negative errno and set errno.
+ * use __int128 and libc; they return a negative errno and set errno. (The
+ * kernel installs this file as <linux/sfr_fixed.h> for its scan
+ * primitives, which need only the streaming parser above.)
  */
 #include <errno.h>
 #include <stddef.h>
@@ -655,6 +668,5 @@ static inline int sfr_fx_format(char *buf, size_t size, __s64 v,
 {
 	return sfr_fx_format128(buf, size, sfr_fx_s128_from_s64(v), scale);
 }
-#endif /* !__bpf__ */
-
+#endif /* !__bpf__ && !__KERNEL__ */
 #endif /* __SFR_FIXED_H */

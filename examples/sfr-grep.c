@@ -376,7 +376,7 @@ static int load_prog(const struct options *o)
 	if (!skel)
 		return -errno;
 	skel->rodata->pat_len = o->pat_len;
-	skel->rodata->pat_first = o->pat_len ? (unsigned char)o->pat[0] : 0;
+	memcpy(skel->bss->pat, o->pat, o->pat_len);
 	skel->rodata->invert = o->invert;
 	skel->rodata->count_only = o->count;
 	skel->rodata->line_numbers = o->number && !o->count;

@@ -157,8 +157,7 @@ size_t sfr_scan_find_byte_generic(const u8 *p, size_t len, u8 c)
 	return len;
 }
 
-/* Offset of the last @c in [p, p + len), or len. */
-static size_t rfind_byte(const u8 *p, size_t len, u8 c)
+size_t sfr_scan_rfind_byte(const u8 *p, size_t len, u8 c)
 {
 	u64 rep = REP8(c), f;
 	size_t i = len;
@@ -935,7 +934,7 @@ static __always_inline size_t str_lines(const u8 *p, size_t len,
 					const struct sfr_scan_str *s,
 					u64 *hits, u64 *lines, bool best)
 {
-	size_t end = rfind_byte(p, len, '\n'), i = 0, k;
+	size_t end = sfr_scan_rfind_byte(p, len, '\n'), i = 0, k;
 	u64 h = 0;
 
 	if (end == len)

@@ -72,6 +72,7 @@ static int ntest, nfail;
 #define OFF_DATA	offsetof(struct bpf_sfr_md, data)
 #define OFF_END		offsetof(struct bpf_sfr_md, data_end)
 #define OFF_FLAGS	offsetof(struct bpf_sfr_md, flags)
+#define OFF_POS		offsetof(struct bpf_sfr_md, pos)
 
 static char vlog[65536];
 
@@ -173,6 +174,62 @@ static const struct bpf_insn prog_stop[] = {
 	EXIT,
 };
 
+#define STDW(d, o, i)		INSN(BPF_ST | BPF_MEM | BPF_DW, d, 0, o, i)
+
+/* The argument rules of the scan kfuncs (Documentation/bpf/sfr.rst). */
+static void test_verifier_scan(struct btf *btf)
+{
+	int find_str = btf ? btf__find_by_name_kind(btf, "bpf_sfr_find_str", BTF_KIND_FUNC) : -1;
+	int fold = btf ? btf__find_by_name_kind(btf, "bpf_sfr_fold", BTF_KIND_FUNC) : -1;
+
+	CHECK(find_str > 0 && fold > 0, "vmlinux BTF has bpf_sfr_find_str and bpf_sfr_fold");
+	if (find_str <= 0 || fold <= 0)
+		return;
+	{
+		/* find_str(ctx, 0, 0, data, 1): the needle in file data. */
+		const struct bpf_insn needle_data[] = {
+			LDX(BPF_DW, 4, 1, OFF_DATA), LDX(BPF_DW, 3, 1, OFF_END),
+			MOV(5, 4), ADDI(5, 1), JGT(5, 3, 4),
+			MOVI(2, 0), MOVI(3, 0), MOVI(5, 1), KCALL(find_str),
+			MOVI(0, 0), EXIT,
+		};
+		/* find_str(ctx, 0, 0, fp - 8, ctx->pos): a size not bounded. */
+		const struct bpf_insn needle_unbounded[] = {
+			STDW(10, -8, 0), LDX(BPF_DW, 5, 1, OFF_POS),
+			MOV(4, 10), ADDI(4, -8), MOVI(2, 0), MOVI(3, 0),
+			KCALL(find_str), MOVI(0, 0), EXIT,
+		};
+		/* find_str(ctx, 0, 0, fp - 8, 9): past the stack slot. */
+		const struct bpf_insn needle_short[] = {
+			STDW(10, -16, 0), STDW(10, -8, 0),
+			MOV(4, 10), ADDI(4, -8), MOVI(2, 0), MOVI(3, 0), MOVI(5, 9),
+			KCALL(find_str), MOVI(0, 0), EXIT,
+		};
+		/* fold(ctx, 0, 0, fp - 8, fp - 16): state in 16 bytes. */
+		const struct bpf_insn fold_small[] = {
+			STDW(10, -16, 0), STDW(10, -8, 0),
+			MOV(4, 10), ADDI(4, -8), MOV(5, 10), ADDI(5, -16),
+			MOVI(2, 0), MOVI(3, 0), KCALL(fold), MOVI(0, 0), EXIT,
+		};
+		/* fold(ctx, 0, 0, NULL, NULL) */
+		const struct bpf_insn fold_null[] = {
+			MOVI(4, 0), MOVI(5, 0), MOVI(2, 0), MOVI(3, 0),
+			KCALL(fold), MOVI(0, 0), EXIT,
+		};
+
+		reject("file data as find_str's needle", needle_data, 11,
+		       "R4 cannot pass file data to a function");
+		reject("an unbounded needle size", needle_unbounded, 9,
+		       "R5 unbounded memory access");
+		reject("a needle size past its memory", needle_short, 10,
+		       "invalid read from stack R4 off=-8 size=9");
+		reject("a fold state smaller than struct sfr_fx_state", fold_small, 11,
+		       "invalid write to stack R5 off=-16 size=88");
+		reject("a NULL fold configuration", fold_null, 7,
+		       "R4 invalid mem access 'scalar'");
+	}
+}
+
 static void test_verifier(void)
 {
 	const struct bpf_insn write_data[] = {
@@ -240,6 +297,7 @@ static void test_verifier(void)
 		reject("page data passed to a kfunc", emit_data, 10,
 		       "R3 cannot pass file data to a function");
 	}
+	test_verifier_scan(btf);
 	btf__free(btf);
 }
 

@@ -292,6 +292,16 @@ static size_t o_find_byte(const u8 *p, size_t len, u8 c)
 	return i;
 }
 
+static size_t o_rfind_byte(const u8 *p, size_t len, u8 c)
+{
+	size_t i;
+
+	for (i = len; i--;)
+		if (p[i] == c)
+			return i;
+	return len;
+}
+
 static size_t o_count_byte(const u8 *p, size_t len, u8 c)
 {
 	size_t i, n = 0;
@@ -321,10 +331,16 @@ static void check_byte(const u8 *src, size_t len, size_t align, u8 c,
 {
 	size_t want_f = o_find_byte(src, len, c);
 	size_t want_c = count ? o_count_byte(src, len, c) : 0;
+	size_t want_r = o_rfind_byte(src, len, c);
 	int mode, v;
 
 	for (mode = 0; mode < NMODES; mode++) {
 		struct place pl = place(mode, src, len, align, c);
+		size_t r = sfr_scan_rfind_byte(pl.p, len, c);
+
+		CHECK(r == want_r,
+		      "rfind_byte %s len %zu align %zu c %#x: %zu, want %zu",
+		      mode_name[mode], len, align, c, r, want_r);
 
 		for (v = 0; v < NVARIANTS; v++) {
 			size_t r;
@@ -378,7 +394,7 @@ static void test_byte_lengths(void)
 			check_byte(buf, len, align, 'b', true);
 		}
 	}
-	tap("find/count byte: lengths 0..300, alignments 0..63, every place", c0);
+	tap("find/rfind/count byte: lengths 0..300, alignments 0..63, every place", c0);
 }
 
 static void test_byte_values(void)
@@ -431,6 +447,8 @@ static void test_byte_values(void)
 			CHECK(v_find_byte(v, p, len, 'a') == len / 2,
 			      "find middle %s len %zu", variant_name[v], len);
 		}
+		CHECK(sfr_scan_rfind_byte(p, len, 'a') == len / 2,
+		      "rfind middle len %zu", len);
 	}
 	tap("find/count byte: all 256 values, random data, long runs", c0);
 }

@@ -50,6 +50,13 @@ struct sfr_scan_str {
 /* Offset of the first @c in [p, p + len), or len. */
 size_t sfr_scan_find_byte(const u8 *p, size_t len, u8 c);
 
+/*
+ * Offset of the last @c in [p, p + len), or len. Word-at-a-time only: it
+ * is meant for short backward steps (the start of a line found by
+ * sfr_scan_find_str()), not for long scans.
+ */
+size_t sfr_scan_rfind_byte(const u8 *p, size_t len, u8 c);
+
 /* Number of bytes equal to @c in [p, p + len). */
 size_t sfr_scan_count_byte(const u8 *p, size_t len, u8 c);
 
