@@ -72,6 +72,8 @@ int kfuncs(struct bpf_sfr_md *ctx)
 	r->bad[5] = bpf_sfr_find_byte(ctx, len, '\n');
 	r->bad[6] = bpf_sfr_rfind_byte(ctx, len, len, '\n');
 	r->bad[7] = bpf_sfr_find_str(ctx, 3, 3, needle, 0);
+	/* The verifier lets NULL through for memory arguments. */
+	r->bad[8] = bpf_sfr_fold(ctx, 0, len, NULL, NULL);
 
 	/* Every occurrence (overlapping ones too), the first KF_MATCH_MAX kept. */
 	r->nmatch = 0;

@@ -159,8 +159,8 @@ static const char *rec_bad(const struct kf_rec *r, const char *c, size_t size,
 {
 	const char *p = c + r->pos;
 	size_t len = r->len;
-	static const __s64 want_bad[8] = { -EINVAL, -EINVAL, -EINVAL, -E2BIG,
-					   -EINVAL, -ENOENT, -ENOENT, 3 };
+	static const __s64 want_bad[9] = { -EINVAL, -EINVAL, -EINVAL, -E2BIG,
+					   -EINVAL, -ENOENT, -ENOENT, 3, -EINVAL };
 	__s64 j = 0, m;
 	__u32 n = 0;
 	int i;
@@ -187,7 +187,7 @@ static const char *rec_bad(const struct kf_rec *r, const char *c, size_t size,
 	KF_WANT(count_a_mid, o_count(p, len / 3, 2 * len / 3, 'a'));
 	KF_WANT(needle2_at, o_str(p, len, 0, n2));
 	KF_WANT(fold_err, 0);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 9; i++)
 		KF_WANT(bad[i], want_bad[i]);
 	for (;;) {
 		m = o_str(p, len, j, n1);

@@ -20,7 +20,7 @@ struct kf_rec {
 	__s64 count_nl;		/* count_byte(0, len, '\n') */
 	__s64 count_a_mid;	/* count_byte(len / 3, 2 * len / 3, 'a') */
 	__s64 needle2_at;	/* find_str(0, len, needle2) */
-	__s64 bad[8];		/* the argument checks, see the program */
+	__s64 bad[9];		/* the argument checks, see the program */
 	__s64 fold_err;		/* the two folds' return values, or-ed */
 	__s64 match[KF_MATCH_MAX];	/* first occurrences of needle */
 };
