@@ -208,19 +208,24 @@ void cli_stats_print(const struct cli_stats *s)
 {
 	double secs = cli_now() - s->start;
 	const char *method;
-	char how[64] = "";
+	char how[64] = "", user[64];
 
+	snprintf(user, sizeof(user), "user space (pread, %u threads)",
+		 s->user_threads);
 	if (s->files_sfr && s->files_user)
 		method = "mixed: sfr and user space";
 	else if (s->files_sfr)
 		method = "sfr (BPF program in the kernel read path)";
 	else if (s->files_user)
-		method = "user space (read)";
+		method = s->user_threads > 1 ? user : "user space (read)";
 	else
 		method = "none (no input was read)";
 	if (s->files_sfr)
 		snprintf(how, sizeof(how), ", %u window%s per file", s->windows,
 			 s->windows == 1 ? "" : "s");
+	if (s->files_sfr && s->files_user && s->user_threads > 1)
+		snprintf(how + strlen(how), sizeof(how) - strlen(how),
+			 ", %u threads in user space", s->user_threads);
 	fprintf(stderr, "%s: stats: method: %s%s\n", prog_name, method, how);
 	fprintf(stderr, "%s: stats: files: %u by sfr, %u in user space\n",
 		prog_name, s->files_sfr, s->files_user);

@@ -70,6 +70,7 @@ struct cli_stats {
 	__u64 emitted;		/* of those, bytes the BPF program emitted */
 	unsigned int files_sfr, files_user;
 	unsigned int windows;	/* windows per file asked for (sfr) */
+	unsigned int user_threads; /* most threads a user-space scan used */
 	double start;		/* cli_now() at start */
 };
 

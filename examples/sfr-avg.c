@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "partial.h"
+#include "uscan.h"
 #include "avg.h"
 #include "avg.skel.h"
 
@@ -83,7 +84,8 @@ static void usage(FILE *f)
 "      --strict           an invalid line is an error: name the file and the\n"
 "                         line, print no block for that file, exit status 1\n"
 "  -j, --jobs=N           scan each FILE as N windows in parallel (sfr;\n"
-"                         default 1)\n"
+"                         default 1); in user space, read it with N\n"
+"                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
 "      --stats            print the method, bytes scanned, bytes copied to\n"
 "                         user space and wall time to stderr\n"
@@ -157,7 +159,8 @@ static void usage(FILE *f)
 "  %s --partial -o a.blob part-a.txt   (on the node that has part a)\n"
 "  %s --merge a.blob b.blob      the answer for part-a.txt + part-b.txt\n",
 		cli_prog(), cli_prog(), cli_prog(), SFR_FX_SCALE_MAX,
-		SFR_FX_SCALE_MAX, cli_prog(), cli_prog(), cli_prog(), cli_prog(),
+		SFR_FX_SCALE_MAX, USCAN_THREADS_MAX, cli_prog(), cli_prog(),
+		cli_prog(), cli_prog(),
 		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
 		cli_prog(), cli_prog());
 }
@@ -269,6 +272,51 @@ static int avg_user(struct avg *a, int fd, __u64 size)
 		sfr_fx_finish(&a->st, &o->cfg);
 	free(buf);
 	return err;
+}
+
+/* One segment's reduce in avg_user_par(). */
+struct avg_seg {
+	struct sfr_fx_state st;
+	int last;		/* its last byte, -1: none */
+};
+
+static int seg_reduce(void *ctx, void *res, char *buf, size_t len, bool nolf)
+{
+	const struct avg *a = ctx;
+	struct avg_seg *r = res;
+
+	(void)nolf;		/* sfr_fx_finish() ends a last line */
+	sfr_fx_feed_buf(&r->st, &a->o->cfg, buf, len);
+	sfr_fx_finish(&r->st, &a->o->cfg);
+	r->last = len ? (unsigned char)buf[len - 1] : -1;
+	return 0;
+}
+
+static int seg_deliver(void *ctx, void *res)
+{
+	struct avg *a = ctx;
+	const struct avg_seg *r = res;
+
+	sfr_fx_combine(&a->st, &r->st);
+	if (r->last >= 0)
+		a->last = r->last;
+	return a->o->strict && a->st.invalid ? 1 : 0;
+}
+
+/*
+ * Reduce the regular file @fd (@size bytes) from offset 0 with -j threads
+ * reading segments of lines with pread(): the same answer as avg_user().
+ * Returns 0 or -errno.
+ */
+static int avg_user_par(struct avg *a, int fd, __u64 size)
+{
+	static const struct uscan_ops ops = {
+		.reduce = seg_reduce,
+		.deliver = seg_deliver,
+	};
+
+	return uscan(fd, size, a->o->jobs, sizeof(struct avg_seg), &ops, a,
+		     a->stats, &a->progress);
 }
 
 /* ---- sfr ----------------------------------------------------------------- */
@@ -440,7 +488,11 @@ static int avg_file(struct avg *a, const char *path)
 		err = avg_sfr(a, fd);
 	if (err == 1) {
 		cli_stats_method(a->stats, CLI_METHOD_USER);
-		err = avg_user(a, fd, size);
+		if (o->jobs > 1 && S_ISREG(st.st_mode) &&
+		    lseek(fd, 0, SEEK_CUR) == 0)
+			err = avg_user_par(a, fd, size);
+		else
+			err = avg_user(a, fd, size);
 	}
 	cli_progress_end(&a->progress);
 	if (!err && o->partial) {

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "partial.h"
+#include "uscan.h"
 #include "fgrep.h"
 #include "kmp.h"
 #include "fgrep.skel.h"
@@ -66,8 +67,23 @@ struct grep {
 	__u64 size;		/* file size, for progress */
 	int last;		/* last byte read in user space, -1: none */
 	struct part_out *part;	/* --partial: the blob, not stdout */
+	struct grep_seg *seg;	/* a segment of grep_user_par(): not stdout */
 	struct cli_stats *stats;
 	struct cli_progress progress;
+};
+
+/* The lines a segment of grep_user_par() selected, until their turn. */
+struct grep_seg {
+	char *data;		/* the lines, one after the other */
+	size_t len, cap;
+	struct grep_seg_line {
+		__u64 lineno;	/* in the segment, from 1 */
+		size_t len;
+	} *line;
+	size_t nline, line_cap;
+	__u64 lines, nsel;	/* lines (all with -n), lines selected */
+	int last;		/* last byte of the segment, -1: none */
+	int err;
 };
 
 static struct fgrep_bpf *skel;
@@ -98,7 +114,8 @@ static void usage(FILE *f)
 "  -F, --fixed-strings    accepted for compatibility: PATTERN is always a\n"
 "                         fixed string\n"
 "  -j, --jobs=N           scan each FILE as N windows in parallel (sfr;\n"
-"                         default 1)\n"
+"                         default 1); in user space, read it with N\n"
+"                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
 "      --buffer-size=SIZE output buffer per kernel request (default 1M;\n"
 "                         grows by itself for long lines)\n"
@@ -142,21 +159,30 @@ static void usage(FILE *f)
 "  %s --no-offload -v '#' conf        lines without '#', in user space\n"
 "  %s -n --partial --output=a.blob needle part-a.txt    (on its node)\n"
 "  %s --merge a.blob b.blob           the lines of part-a.txt + part-b.txt\n",
-		cli_prog(), cli_prog(), cli_prog(), FGREP_PAT_MAX, cli_prog(),
+		cli_prog(), cli_prog(), cli_prog(), USCAN_THREADS_MAX,
+		FGREP_PAT_MAX, cli_prog(),
 		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
 		cli_prog(), cli_prog());
 }
 
 /* ---- output ------------------------------------------------------------ */
 
+static int seg_add(struct grep_seg *r, const char *line, size_t len,
+		   __u64 lineno);
+
 /*
- * Print one selected line (with its newline) numbered @lineno.
- * Returns 1 when -m is reached, else 0.
+ * Print one selected line (with its newline) numbered @lineno; in a
+ * segment of grep_user_par(), keep it. Returns 1 when -m is reached (or a
+ * segment is out of memory), else 0.
  */
+
 static int put_line(struct grep *g, const char *line, size_t len,
 		    __u64 lineno)
 {
-	if (g->part && !g->o->count) {
+	if (g->seg) {
+		if (!g->o->count && seg_add(g->seg, line, len, lineno))
+			return 1;
+	} else if (g->part && !g->o->count) {
 		if (g->o->number)
 			part_out_lineno(g->part, lineno);
 		part_out_data(g->part, line, len);
@@ -291,6 +317,110 @@ static int grep_user(struct grep *g, int fd, __u64 size)
 	}
 	free(buf);
 	return err;
+}
+
+/* Keep a selected line of a segment. Returns 0, or 1 when out of memory. */
+static int seg_add(struct grep_seg *r, const char *line, size_t len,
+		   __u64 lineno)
+{
+	if (r->len + len > r->cap) {
+		size_t cap = r->cap ? r->cap : 65536;
+		char *p;
+
+		while (cap < r->len + len)
+			cap *= 2;
+		p = realloc(r->data, cap);
+		if (!p)
+			goto nomem;
+		r->data = p;
+		r->cap = cap;
+	}
+	if (r->nline == r->line_cap) {
+		size_t cap = r->line_cap ? r->line_cap * 2 : 1024;
+		struct grep_seg_line *p = reallocarray(r->line, cap, sizeof(*p));
+
+		if (!p)
+			goto nomem;
+		r->line = p;
+		r->line_cap = cap;
+	}
+	memcpy(r->data + r->len, line, len);
+	r->len += len;
+	r->line[r->nline].lineno = lineno;
+	r->line[r->nline++].len = len;
+	return 0;
+nomem:
+	r->err = -ENOMEM;
+	return 1;
+}
+
+static int seg_reduce(void *ctx, void *res, char *buf, size_t len, bool nolf)
+{
+	const struct grep *g0 = ctx;
+	struct grep_seg *r = res;
+	struct grep g = { .o = g0->o, .seg = r };
+
+	r->last = len ? (unsigned char)buf[len - 1] : -1;
+	if (nolf)		/* as grep_user(): a last line without newline */
+		buf[len++] = '\n';
+	search_block(&g, buf, len);
+	r->lines = g.lines;
+	r->nsel = g.nsel;
+	return r->err;
+}
+
+static int seg_deliver(void *ctx, void *res)
+{
+	struct grep *g = ctx;
+	const struct grep_seg *r = res;
+	const struct options *o = g->o;
+	const char *p = r->data;
+	size_t i;
+
+	if (o->count) {
+		g->nsel += r->nsel;
+		if (o->have_max && g->nsel >= o->max_count) {
+			g->nsel = o->max_count;
+			g->done = true;
+			return 1;
+		}
+	}
+	for (i = 0; i < r->nline; p += r->line[i++].len) {
+		if (put_line(g, p, r->line[i].len, g->lines + r->line[i].lineno)) {
+			g->lines += r->line[i].lineno;
+			return 1;
+		}
+	}
+	g->lines += r->lines;
+	if (r->last >= 0)
+		g->last = r->last;
+	return 0;
+}
+
+static void seg_release(void *ctx, void *res)
+{
+	struct grep_seg *r = res;
+
+	(void)ctx;
+	free(r->data);
+	free(r->line);
+}
+
+/*
+ * Search the regular file @fd (@size bytes) from offset 0 with -j threads
+ * reading segments of lines with pread(): the same output as grep_user().
+ * Returns 0 or -errno.
+ */
+static int grep_user_par(struct grep *g, int fd, __u64 size)
+{
+	static const struct uscan_ops ops = {
+		.reduce = seg_reduce,
+		.deliver = seg_deliver,
+		.release = seg_release,
+	};
+
+	return uscan(fd, size, g->o->jobs, sizeof(struct grep_seg), &ops, g,
+		     g->stats, &g->progress);
 }
 
 /* ---- sfr ----------------------------------------------------------------- */
@@ -865,7 +995,11 @@ int main(int argc, char **argv)
 			err = grep_sfr(&g, fd, &st);
 		if (err == 1) {
 			cli_stats_method(&stats, CLI_METHOD_USER);
-			err = grep_user(&g, fd, g.size);
+			if (o.jobs > 1 && S_ISREG(st.st_mode) &&
+			    lseek(fd, 0, SEEK_CUR) == 0)
+				err = grep_user_par(&g, fd, g.size);
+			else
+				err = grep_user(&g, fd, g.size);
 		}
 		cli_progress_end(&g.progress);
 		if (err < 0) {

@@ -36,18 +36,19 @@ run() { # WANT_RC ARGS... -> $work/out, $work/err
 same() {
 	local want=$1 want_rc=$2 mode
 	shift 2
-	for mode in auto -j2 --no-offload; do
+	for mode in auto -j2 --no-offload "--no-offload -j 3"; do
 		case $mode in
 		auto) run "$want_rc" "$@" ;;
 		-j2) run "$want_rc" -j 2 "$@" ;;
-		*) run "$want_rc" --no-offload "$@" ;;
+		--no-offload) run "$want_rc" --no-offload "$@" ;;
+		*) run "$want_rc" --no-offload -j 3 "$@" ;;
 		esac
 		cmp -s "$want" "$work/out" || {
 			bad "$mode $*: stdout differs"
 			diff "$want" "$work/out" | head -5 || true
 		}
 		grep -v ': no numbers (' "$work/err" >"$work/err2" || true
-		if [[ $mode == --no-offload ]]; then
+		if [[ $mode == --no-offload* ]]; then
 			[[ ! -s $work/err2 ]] || bad "$mode $*: stderr: $(head -3 "$work/err2")"
 		else
 			[[ $(grep -vc 'computing in user space' "$work/err2") == 0 &&
@@ -79,6 +80,30 @@ same "$work/g1.want" 0 "$work/g1.txt"
 same "$work/g2.want" 0 --scale 3 "$work/g2.txt"
 "$GEN" --summary "$work/g3.want" --scale 0 numbers 99999 9 >"$work/g3.txt"
 same "$work/g3.want" 0 -s 0 "$work/g3.txt"
+
+# Threads in user space (--no-offload -j N) read segments of 4 MiB: lines
+# across segment ends, a line longer than a segment, no final newline.
+{
+	cat "$work/g1.txt"; echo	# (it has no final newline)
+	head -c 5000000 /dev/zero | tr '\0' x; echo
+	printf '  -1.25\r\n'
+	head -c 4194000 "$work/g1.txt"
+	printf '3'
+} >"$work/seg.txt"
+python3 "$ORACLE" "$work/seg.txt" >"$work/want" || true
+for j in 2 3 8 64; do
+	run 0 --no-offload -j "$j" "$work/seg.txt"
+	cmp -s "$work/want" "$work/out" || bad "--no-offload -j $j seg.txt: stdout differs"
+done
+run 0 --no-offload -j 4 --stats "$work/seg.txt"
+grep -q "method: user space (pread, 4 threads)" "$work/err" &&
+	grep -q "bytes scanned: $(stat -c %s "$work/seg.txt")\$" "$work/err" ||
+	bad "--no-offload -j 4 --stats: $(cat "$work/err")"
+# --strict stops at the first invalid line: the long one.
+n=$(($(wc -l <"$work/g1.txt") + 2))
+run 1 --no-offload -j 4 --strict "$work/seg.txt"
+grep -qx "sfr-avg: $work/seg.txt: line $n: not a number" "$work/err" ||
+	bad "--no-offload -j 4 --strict: $(cat "$work/err")"
 
 # Edge files against the Python oracle.
 printf '1\n-2.5\n+.5\n5.\n  7  \n\n \r\nx\n1e3\n0.0000005\n-0.0000005\n9223372036854.775808\n-9223372036854.775808\n' >"$work/edge.txt"
@@ -152,6 +177,7 @@ if command -v valgrind >/dev/null; then
 	vg 0 --no-offload --strict "$work/g3.txt"
 	vg 1 --strict "$work/bad.txt"
 	vg 2 -f 2 "$work/t.csv"
+	vg 1 --no-offload -j 3 --strict "$work/seg.txt"
 else
 	echo "# valgrind not installed: skipped"
 fi

@@ -65,14 +65,14 @@ mkdir "$work/dir"
 cmpgrep() { # ARGS...: auto and --no-offload against grep -F
 	local want_rc=0 mode
 	grep -F "$@" >"$work/want" 2>/dev/null || want_rc=$?
-	for mode in auto --no-offload; do
+	for mode in auto --no-offload -j3; do
 		local rc=0
 		runs=$((runs + 1))
-		if [[ $mode == auto ]]; then
-			"$G" "$@" >"$work/got" 2>"$work/err" || rc=$?
-		else
-			"$G" --no-offload "$@" >"$work/got" 2>"$work/err" || rc=$?
-		fi
+		case $mode in
+		auto) "$G" "$@" >"$work/got" 2>"$work/err" || rc=$? ;;
+		-j3) "$G" --no-offload -j 3 "$@" >"$work/got" 2>"$work/err" || rc=$? ;;
+		*) "$G" --no-offload "$@" >"$work/got" 2>"$work/err" || rc=$? ;;
+		esac
 		((rc == want_rc)) || bad "$mode $*: exit status $rc, grep's $want_rc"
 		cmp -s "$work/want" "$work/got" || bad "$mode $*: output differs from grep -F"
 		if [[ $mode == auto ]]; then
@@ -97,6 +97,30 @@ for opts in "" -c -n "-m 1" "-m 5" -v "-n -v" "-c -v" "-c -m 5" "-n -m 5" \
 	# shellcheck disable=SC2086
 	cmpgrep $opts needle "$work/empty.txt"
 done
+
+# Threads in user space (--no-offload -j N) read segments of 4 MiB: lines
+# across segment ends, a selected line longer than a segment, matches at
+# segment ends, no final newline.
+{
+	for i in 1 2 3 4 5; do cat "$work/a.txt"; echo; done
+	printf 'needle'; head -c 5000000 /dev/zero | tr '\0' c; echo
+	cat "$work/a.txt"
+} >"$work/big.txt"
+for opts in "" -c -n "-n -v" "-c -v" "-m 3" "-n -m 7" "-c -m 4000"; do
+	# shellcheck disable=SC2086
+	cmpgrep $opts needle "$work/big.txt"
+	# shellcheck disable=SC2086
+	cmpgrep $opts -e "" "$work/big.txt" "$work/b.txt"
+done
+for j in 2 8 64; do
+	grep -F -n e "$work/big.txt" >"$work/want"
+	run 0 "$G" --no-offload -j "$j" -n e "$work/big.txt"
+	cmp -s "$work/want" "$work/out" || bad "--no-offload -j $j -n e big.txt: output differs"
+done
+run 0 "$G" --no-offload -j 2 --stats -c needle "$work/big.txt"
+grep -q "method: user space (pread, 2 threads)" "$work/err" &&
+	grep -q "bytes scanned: $(stat -c %s "$work/big.txt")\$" "$work/err" ||
+	bad "--no-offload -j 2 --stats: $(cat "$work/err")"
 
 # The automatic fallback says why, once.
 if ! "$G" needle "$work/b.txt" 2>&1 >/dev/null | grep -q 'sfr'; then
@@ -131,6 +155,9 @@ if command -v valgrind >/dev/null; then
 	run 2 valgrind -q --error-exitcode=9 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect \
 		"$G" -n -m 50 needle "$work/a.txt" "$work/b.txt" "$work/nope"
+	run 0 valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect \
+		"$G" --no-offload -j 3 -n -m 3000 needle "$work/big.txt" "$work/a.txt"
 else
 	echo "# valgrind not installed: skipped"
 fi
