@@ -13,6 +13,7 @@
 #include "common.h"
 
 static const char *prog_name = "sfr";
+static __u64 offload_min;	/* --offload-min */
 static bool debug;
 
 void cli_init(const char *prog)
@@ -227,8 +228,15 @@ void cli_stats_print(const struct cli_stats *s)
 		snprintf(how + strlen(how), sizeof(how) - strlen(how),
 			 ", %u threads in user space", s->user_threads);
 	fprintf(stderr, "%s: stats: method: %s%s\n", prog_name, method, how);
-	fprintf(stderr, "%s: stats: files: %u by sfr, %u in user space\n",
+	fprintf(stderr, "%s: stats: files: %u by sfr, %u in user space",
 		prog_name, s->files_sfr, s->files_user);
+	if (s->files_small)
+		fprintf(stderr, " (%u below --offload-min %llu bytes)",
+			s->files_small, (unsigned long long)offload_min);
+	fputc('\n', stderr);
+	if (s->load_secs > 0)
+		fprintf(stderr, "%s: stats: program load: %.6f s\n", prog_name,
+			s->load_secs);
 	fprintf(stderr, "%s: stats: bytes scanned: %llu\n", prog_name,
 		(unsigned long long)s->scanned);
 	fprintf(stderr, "%s: stats: bytes copied to user space: %llu", prog_name,
@@ -262,21 +270,52 @@ bool cli_sfr_available(void)
 	return known;
 }
 
+int cli_offload_min_init(const char *arg, __u64 dflt)
+{
+	const char *name = "--offload-min";
+
+	if (!arg) {
+		arg = getenv("SFR_OFFLOAD_MIN");
+		name = "SFR_OFFLOAD_MIN";
+	}
+	if (!arg) {
+		offload_min = dflt;
+		return 0;
+	}
+	return cli_parse_size(name, arg, 0, 1ULL << 50, &offload_min);
+}
+
+__u64 cli_offload_min(void)
+{
+	return offload_min;
+}
+
 bool cli_want_sfr(enum cli_mode mode, const struct stat *st, const char *path,
-		  int (*load)(const void *arg), const void *arg)
+		  int (*load)(const void *arg), const void *arg,
+		  struct cli_stats *stats)
 {
 	static bool broken;	/* no sfr, or the program does not load */
+	double t0;
 	int err;
 
 	if (mode == CLI_MODE_USER || broken)
 		return false;
 	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
 		return false;
+	if ((__u64)st->st_size < offload_min) {
+		cli_debug("%s: %lld bytes, below --offload-min %llu: user space",
+			  path, (long long)st->st_size,
+			  (unsigned long long)offload_min);
+		stats->files_small++;
+		return false;
+	}
 	if (!cli_sfr_available()) {
 		broken = true;
 		return false;
 	}
+	t0 = cli_now();
 	err = load(arg);
+	stats->load_secs += cli_now() - t0;
 	if (err) {
 		cli_notice("cannot load the BPF program (%s): computing in user space%s",
 			   strerror(-err),

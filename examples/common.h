@@ -71,6 +71,8 @@ struct cli_stats {
 	unsigned int files_sfr, files_user;
 	unsigned int windows;	/* windows per file asked for (sfr) */
 	unsigned int user_threads; /* most threads a user-space scan used */
+	unsigned int files_small; /* of files_user: below --offload-min */
+	double load_secs;	/* loading (and verifying) the BPF program */
 	double start;		/* cli_now() at start */
 };
 
@@ -96,14 +98,25 @@ enum cli_mode {
 bool cli_sfr_available(void);
 
 /*
+ * --offload-min: regular files smaller than this are computed in user
+ * space, where loading and verifying the BPF program would cost more than
+ * it saves. cli_offload_min_init() takes the option's argument, or NULL for
+ * the default: $SFR_OFFLOAD_MIN if set, else @dflt. Returns 0, or -1 after
+ * a message.
+ */
+int cli_offload_min_init(const char *arg, __u64 dflt);
+__u64 cli_offload_min(void);
+
+/*
  * Whether to run the input @path (stat @st) through the BPF program: not
- * with --no-offload, not for standard input or other non-regular files, not
- * on a kernel without sfr. @load(@arg) loads the program if it is not yet
+ * with --no-offload, not for standard input or other non-regular files,
+ * not for files below --offload-min, not on a kernel without sfr. @load(@arg) loads the program if it is not yet
  * loaded and returns 0 or a negative errno. Once the probe or the load has
  * failed (with a notice), every later input is computed in user space.
  */
 bool cli_want_sfr(enum cli_mode mode, const struct stat *st, const char *path,
-		  int (*load)(const void *arg), const void *arg);
+		  int (*load)(const void *arg), const void *arg,
+		  struct cli_stats *stats);
 
 /*
  * Say why @file falls back to user space after sfr_attach() or loading

@@ -29,6 +29,11 @@
 #define USER_BUF	(1U << 20)	/* user-space read size */
 #define SCAN_BUF	4096		/* per request: only the state comes back */
 #define JOBS_MAX	1024
+/*
+ * --offload-min default: below it, loading and verifying the program costs
+ * more than offload saves (tools/bench, "Small inputs"; README).
+ */
+#define OFFLOAD_MIN	(8ULL << 20)
 #define FIELD_MAX	(1U << 30)
 
 struct options {
@@ -87,6 +92,10 @@ static void usage(FILE *f)
 "                         default 1); in user space, read it with N\n"
 "                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
+"      --offload-min=SIZE compute files smaller than SIZE bytes (K, M, G\n"
+"                         suffixes) in user space, where loading the program\n"
+"                         costs more than it saves (default 8M, or\n"
+"                         $SFR_OFFLOAD_MIN; 0: offload every file)\n"
 "      --stats            print the method, bytes scanned, bytes copied to\n"
 "                         user space and wall time to stderr\n"
 "      --partial          write the state of FILE, one shard of a larger\n"
@@ -482,7 +491,7 @@ static int avg_file(struct avg *a, const char *path)
 		return 1;
 	size = S_ISREG(st.st_mode) ? st.st_size : 0;
 	/* May load the program: not timed. */
-	sfr = cli_want_sfr(o->mode, &st, path, load_once, o);
+	sfr = cli_want_sfr(o->mode, &st, path, load_once, o, a->stats);
 	cli_progress_begin(&a->progress, a->name, true);
 	if (sfr)
 		err = avg_sfr(a, fd);
@@ -623,7 +632,7 @@ static int avg_merge(struct options *o, const char *const *paths, int n)
 int main(int argc, char **argv)
 {
 	enum {
-		OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_STRICT, OPT_DECIMALS,
+		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_STATS, OPT_STRICT, OPT_DECIMALS,
 		OPT_PARTIAL, OPT_MERGE,
 	};
 	static const struct option longopts[] = {
@@ -634,6 +643,7 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "offload-min", required_argument, NULL, OPT_OFFLOAD_MIN },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
 		{ "output", required_argument, NULL, 'o' },
@@ -644,6 +654,7 @@ int main(int argc, char **argv)
 	};
 	struct options o = { .cfg.scale = 6, .jobs = 1 };
 	static const char * const stdin_only[] = { "-" };
+	const char *offload_min = NULL;
 	unsigned int field = 1, scale = 6, decimals = 0;
 	bool error = false, any_value = false;
 	struct sfr_fx_state total = { 0 };
@@ -696,6 +707,9 @@ int main(int argc, char **argv)
 		case OPT_STRICT:
 			o.strict = true;
 			break;
+		case OPT_OFFLOAD_MIN:
+			offload_min = optarg;
+			break;
 		case OPT_NO_OFFLOAD:
 			o.mode = CLI_MODE_USER;
 			break;
@@ -713,6 +727,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cli_offload_min_init(offload_min, OFFLOAD_MIN))
+		return 2;
 	if (field > 1 && !o.cfg.delim) {
 		cli_error("-f %u needs -d DELIM (without -d the whole line is field 1)",
 			  field);

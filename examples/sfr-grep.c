@@ -29,6 +29,11 @@
 #define BUF_COUNT	4096		/* -c: only the state comes back */
 #define USER_BUF	(1U << 20)	/* user-space read size */
 #define JOBS_MAX	1024
+/*
+ * --offload-min default: below it, loading and verifying the program costs
+ * more than offload saves (tools/bench, "Small inputs"; README).
+ */
+#define OFFLOAD_MIN	(32ULL << 20)
 #define SCAN_DEPTH	16		/* requests in flight (memory: 2 buffers each) */
 
 /* The largest useful request buffer: the kernel returns at most this. */
@@ -117,6 +122,10 @@ static void usage(FILE *f)
 "                         default 1); in user space, read it with N\n"
 "                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
+"      --offload-min=SIZE compute files smaller than SIZE bytes (K, M, G\n"
+"                         suffixes) in user space, where loading the program\n"
+"                         costs more than it saves (default 32M, or\n"
+"                         $SFR_OFFLOAD_MIN; 0: offload every file)\n"
 "      --buffer-size=SIZE output buffer per kernel request (default 1M;\n"
 "                         grows by itself for long lines)\n"
 "      --stats            print bytes scanned, bytes copied to user space,\n"
@@ -797,7 +806,7 @@ static int usage_partial(const struct options *o, int nfiles)
 int main(int argc, char **argv)
 {
 	enum {
-		OPT_NO_OFFLOAD = 256, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF,
+		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF,
 		OPT_PARTIAL, OPT_MERGE, OPT_OUTPUT,
 	};
 	static const struct option longopts[] = {
@@ -811,6 +820,7 @@ int main(int argc, char **argv)
 		{ "fixed-strings", no_argument, NULL, 'F' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "offload-min", required_argument, NULL, OPT_OFFLOAD_MIN },
 		{ "buffer-size", required_argument, NULL, OPT_BUF },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
@@ -824,6 +834,7 @@ int main(int argc, char **argv)
 		.with_name = -1, .jobs = 1, .buf_size = BUF_DEFAULT,
 	};
 	static const char *const stdin_only[] = { "-" };
+	const char *offload_min = NULL;
 	const char *const *files;
 	struct cli_stats stats;
 	struct part_out *po = NULL;
@@ -887,6 +898,9 @@ int main(int argc, char **argv)
 		case OPT_OUTPUT:
 			o.out = optarg;
 			break;
+		case OPT_OFFLOAD_MIN:
+			offload_min = optarg;
+			break;
 		case OPT_NO_OFFLOAD:
 			o.mode = CLI_MODE_USER;
 			break;
@@ -905,6 +919,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cli_offload_min_init(offload_min, OFFLOAD_MIN))
+		return 2;
 	if (!o.pat && !o.merge) {
 		if (optind >= argc) {
 			fprintf(stderr, "Usage: %s [OPTION]... PATTERN [FILE]...\n"
@@ -991,7 +1007,7 @@ int main(int argc, char **argv)
 		}
 		g.size = S_ISREG(st.st_mode) ? st.st_size : 0;
 		cli_progress_begin(&g.progress, g.name, o.count);
-		if (cli_want_sfr(o.mode, &st, files[i], load_once, &o))
+		if (cli_want_sfr(o.mode, &st, files[i], load_once, &o, &stats))
 			err = grep_sfr(&g, fd, &st);
 		if (err == 1) {
 			cli_stats_method(&stats, CLI_METHOD_USER);

@@ -358,6 +358,46 @@ run 0 -d ' ' -f 4 /proc/self/stat	# field 4: the parent's pid
 grep -qx 'count: 1' "$work/got" && [[ $(wc -l <"$work/err") == 1 ]] &&
 	grep -q 'does not take sfr programs' "$work/err" || bad "procfs: $(cat "$work/err") $(cat "$work/got")"
 
+# --offload-min (the tests run with SFR_OFFLOAD_MIN=0, from run-guest):
+# by default a file below 8 MiB is computed in user space without loading
+# the program; at or above the threshold it is offloaded.
+: >"$d/8m.txt"
+while (($(stat -c %s "$d/8m.txt") < 8388608)); do cat "$src/straddle.txt" >>"$d/8m.txt"; done
+truncate -s 8388608 "$d/8m.txt"
+head -c 8388607 "$d/8m.txt" >"$d/8m-1.txt"
+for f in 8m.txt 8m-1.txt; do
+	python3 "$ORACLE" "$d/$f" >"$work/want" || true
+	for env in unset 8M 0 9M; do
+		runs=$((runs + 1))
+		rc=0
+		if [[ $env == unset ]]; then
+			env -u SFR_OFFLOAD_MIN "$A" --stats "$d/$f" >"$work/got" 2>"$work/err" || rc=$?
+		else
+			SFR_OFFLOAD_MIN=$env "$A" --stats "$d/$f" >"$work/got" 2>"$work/err" || rc=$?
+		fi
+		cmp -s "$work/want" "$work/got" || bad "offload-min $env $f: output differs"
+		if [[ $env == 0 || ($f == 8m.txt && $env != 9M) ]]; then
+			grep -q 'stats: files: 1 by sfr, 0 in user space$' "$work/err" &&
+				grep -q 'stats: program load: ' "$work/err" ||
+				bad "offload-min $env $f: not offloaded: $(cat "$work/err")"
+		else
+			want=8388608
+			[[ $env == 9M ]] && want=9437184
+			grep -q "stats: files: 0 by sfr, 1 in user space (1 below --offload-min $want bytes)\$" "$work/err" &&
+				! grep -q -e 'program load' -e 'computing in user space' "$work/err" ||
+				bad "offload-min $env $f: $(cat "$work/err")"
+		fi
+	done
+done
+run 0 --stats --offload-min 1K "$d/ok.txt"
+grep -q 'stats: files: 0 by sfr, 1 in user space (1 below --offload-min 1024 bytes)$' "$work/err" ||
+	bad "--offload-min 1K: $(cat "$work/err")"
+SFR_OFFLOAD_MIN=1G run 0 --stats --offload-min 0 "$d/ok.txt"
+grep -q 'stats: files: 1 by sfr' "$work/err" || bad "--offload-min 0 over the environment: $(cat "$work/err")"
+SFR_OFFLOAD_MIN=x run 2 "$d/ok.txt"
+grep -qx "sfr-avg: invalid SFR_OFFLOAD_MIN 'x'" "$work/err" || bad "bad SFR_OFFLOAD_MIN: $(cat "$work/err")"
+rm -f "$d/8m.txt" "$d/8m-1.txt"
+
 # Standard input: in user space, silently.
 python3 "$ORACLE" "$src/straddle.txt" >"$work/want"
 runs=$((runs + 1))
@@ -369,7 +409,8 @@ cmp -s "$work/want" "$work/got" && [[ ! -s $work/err ]] || bad "pipe: output or 
 
 # Usage
 for args in "-j 0" "-j x" "-j 2000" "-f 0" "-f 2" "-d , -f x" "-d ab" "-d ''" \
-	    "--scale 19" "-s -1" "--decimals 19" "--bogus" "-x"; do
+	    "--scale 19" "-s -1" "--decimals 19" "--bogus" "-x" "--offload-min 1T" \
+	    "--offload-min -1" "--offload-min"; do
 	eval "set -- $args"
 	run 2 "$@" "$d/ok.txt"
 	[[ -s $work/err && ! -s $work/got ]] || bad "usage '$args': no message, or output"

@@ -187,6 +187,14 @@ for dir in "${dirs[@]}"; do
 	((copied > 0 && copied < 4096 && scanned >= size)) ||
 		bad "$fs --stats -c: copied '$copied', scanned '$scanned' of $size bytes"
 	echo "$fs: -c over $size bytes: $scanned scanned, $copied copied to user space"
+	# Without SFR_OFFLOAD_MIN=0 (run-guest's), a file below 32 MiB is
+	# searched in user space, with the same output.
+	runs=$((runs + 1))
+	grep -F -c struct "$d/real.txt" >"$work/want" || true
+	env -u SFR_OFFLOAD_MIN "$G" --stats -c struct "$d/real.txt" >"$work/got" 2>"$work/err" || true
+	cmp -s "$work/want" "$work/got" &&
+		grep -q 'stats: files: 0 by sfr, 1 in user space (1 below --offload-min 33554432 bytes)$' "$work/err" ||
+		bad "$fs default --offload-min: $(cat "$work/err")"
 
 	# One file: no name prefix, the exit status of that file alone.
 	MODES="1 7"
