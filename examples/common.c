@@ -209,7 +209,7 @@ void cli_stats_print(const struct cli_stats *s)
 {
 	double secs = cli_now() - s->start;
 	const char *method;
-	char how[64] = "", user[64];
+	char how[128] = "", user[64];
 
 	snprintf(user, sizeof(user), "user space (pread, %u threads)",
 		 s->user_threads);
@@ -222,8 +222,9 @@ void cli_stats_print(const struct cli_stats *s)
 	else
 		method = "none (no input was read)";
 	if (s->files_sfr)
-		snprintf(how, sizeof(how), ", %u window%s per file", s->windows,
-			 s->windows == 1 ? "" : "s");
+		snprintf(how, sizeof(how), ", %u window%s per file%s",
+			 s->windows, s->windows == 1 ? "" : "s",
+			 s->uring && s->windows > 1 ? " through one io_uring" : "");
 	if (s->files_sfr && s->files_user && s->user_threads > 1)
 		snprintf(how + strlen(how), sizeof(how) - strlen(how),
 			 ", %u threads in user space", s->user_threads);
@@ -385,12 +386,13 @@ void cli_close_input(int fd)
 		close(fd);
 }
 
-ssize_t cli_read(int fd, void *buf, size_t len, struct cli_stats *s)
+ssize_t cli_read_full(int fd, void *buf, size_t len, off_t off)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
+		ssize_t n = off < 0 ? read(fd, (char *)buf + got, len - got) :
+			    pread(fd, (char *)buf + got, len - got, off + got);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -400,10 +402,17 @@ ssize_t cli_read(int fd, void *buf, size_t len, struct cli_stats *s)
 		if (n == 0)
 			break;
 		got += n;
-		if (s)
-			s->copied += n;
 	}
 	return got;
+}
+
+ssize_t cli_read(int fd, void *buf, size_t len, struct cli_stats *s)
+{
+	ssize_t n = cli_read_full(fd, buf, len, -1);
+
+	if (n > 0 && s)
+		s->copied += n;
+	return n;
 }
 
 void cli_progress_begin(struct cli_progress *p, const char *name,

@@ -70,6 +70,7 @@ struct cli_stats {
 	__u64 emitted;		/* of those, bytes the BPF program emitted */
 	unsigned int files_sfr, files_user;
 	unsigned int windows;	/* windows per file asked for (sfr) */
+	bool uring;		/* --io-uring: issued through one io_uring */
 	unsigned int user_threads; /* most threads a user-space scan used */
 	unsigned int files_small; /* of files_user: below --offload-min */
 	double load_secs;	/* loading (and verifying) the BPF program */
@@ -141,6 +142,11 @@ void cli_close_input(int fd);
  * Adds what it read to s->copied. Returns the bytes read, or -errno.
  */
 ssize_t cli_read(int fd, void *buf, size_t len, struct cli_stats *s);
+/*
+ * The same without the count: read(2) when @off < 0, else pread(2) at
+ * @off (the file position does not move).
+ */
+ssize_t cli_read_full(int fd, void *buf, size_t len, off_t off);
 
 /*
  * Progress of long work on stderr, only when stderr is a terminal (and,

@@ -42,6 +42,7 @@ struct options {
 	bool strict, stats;
 	unsigned int jobs;
 	enum cli_mode mode;
+	bool uring;		/* --io-uring: one ring, not threads */
 	bool partial, merge;	/* --partial, --merge */
 	const char *out;	/* -o OUT of --partial */
 	/* Given on the command line: --merge checks them against the blobs. */
@@ -92,6 +93,9 @@ static void usage(FILE *f)
 "                         default 1); in user space, read it with N\n"
 "                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
+"      --io-uring         sfr: issue the -j windows through one io_uring\n"
+"                         (io-wq runs them mostly one after another; the\n"
+"                         default is one thread per CPU issuing pread())\n"
 "      --offload-min=SIZE compute files smaller than SIZE bytes (K, M, G\n"
 "                         suffixes) in user space, where loading the program\n"
 "                         costs more than it saves (default 8M, or\n"
@@ -397,7 +401,8 @@ static int avg_sfr(struct avg *a, int fd)
 		 .buf_size = SCAN_BUF,
 		 .combine = on_state,
 		 .progress = on_progress,
-		 .ctx = a);
+		 .ctx = a,
+		 .threads = o->uring ? 1 : 0);
 	struct sfr_link *link;
 	int err;
 
@@ -632,7 +637,7 @@ static int avg_merge(struct options *o, const char *const *paths, int n)
 int main(int argc, char **argv)
 {
 	enum {
-		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_STATS, OPT_STRICT, OPT_DECIMALS,
+		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_URING, OPT_STATS, OPT_STRICT, OPT_DECIMALS,
 		OPT_PARTIAL, OPT_MERGE,
 	};
 	static const struct option longopts[] = {
@@ -644,6 +649,7 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "offload-min", required_argument, NULL, OPT_OFFLOAD_MIN },
+		{ "io-uring", no_argument, NULL, OPT_URING },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
 		{ "output", required_argument, NULL, 'o' },
@@ -707,6 +713,9 @@ int main(int argc, char **argv)
 		case OPT_STRICT:
 			o.strict = true;
 			break;
+		case OPT_URING:
+			o.uring = true;
+			break;
 		case OPT_OFFLOAD_MIN:
 			offload_min = optarg;
 			break;
@@ -751,6 +760,7 @@ int main(int argc, char **argv)
 	}
 	cli_stats_init(&stats);
 	stats.windows = o.jobs;
+	stats.uring = o.uring;
 
 	if (o.partial) {
 		int ret = avg_partial(&o, files[0], &stats);

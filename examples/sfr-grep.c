@@ -50,6 +50,7 @@ struct options {
 	unsigned int jobs;
 	__u64 buf_size;
 	enum cli_mode mode;
+	bool uring;		/* --io-uring: one ring, not threads */
 	bool count_lines;		/* count all lines: -n, --partial */
 	bool partial, merge;		/* --partial, --merge */
 	const char *out;		/* --output=OUT of --partial */
@@ -122,6 +123,9 @@ static void usage(FILE *f)
 "                         default 1); in user space, read it with N\n"
 "                         threads (at most %d)\n"
 "      --no-offload       compute in user space with read()\n"
+"      --io-uring         sfr: issue the -j windows through one io_uring\n"
+"                         (io-wq runs them mostly one after another; the\n"
+"                         default is one thread per CPU issuing pread())\n"
 "      --offload-min=SIZE compute files smaller than SIZE bytes (K, M, G\n"
 "                         suffixes) in user space, where loading the program\n"
 "                         costs more than it saves (default 32M, or\n"
@@ -623,7 +627,8 @@ static int grep_sfr(struct grep *g, int fd, const struct stat *st)
 		 .output = on_output,
 		 .progress = on_progress,
 		 .ctx = g,
-		 .depth = o->jobs < SCAN_DEPTH ? o->jobs : SCAN_DEPTH);
+		 .depth = o->jobs < SCAN_DEPTH ? o->jobs : SCAN_DEPTH,
+		 .threads = o->uring ? 1 : 0);
 	struct sfr_link *link;
 	int err;
 
@@ -806,7 +811,7 @@ static int usage_partial(const struct options *o, int nfiles)
 int main(int argc, char **argv)
 {
 	enum {
-		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF,
+		OPT_NO_OFFLOAD = 256, OPT_OFFLOAD_MIN, OPT_URING, OPT_STATS, OPT_DEBUG, OPT_HELP, OPT_BUF,
 		OPT_PARTIAL, OPT_MERGE, OPT_OUTPUT,
 	};
 	static const struct option longopts[] = {
@@ -821,6 +826,7 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "offload-min", required_argument, NULL, OPT_OFFLOAD_MIN },
+		{ "io-uring", no_argument, NULL, OPT_URING },
 		{ "buffer-size", required_argument, NULL, OPT_BUF },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
@@ -898,6 +904,9 @@ int main(int argc, char **argv)
 		case OPT_OUTPUT:
 			o.out = optarg;
 			break;
+		case OPT_URING:
+			o.uring = true;
+			break;
 		case OPT_OFFLOAD_MIN:
 			offload_min = optarg;
 			break;
@@ -971,6 +980,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	cli_stats_init(&stats);
 	stats.windows = o.jobs;
+	stats.uring = o.uring;
 	if (o.partial) {
 		/* Open the output first: no scan when it cannot be written. */
 		po = malloc(sizeof(*po));

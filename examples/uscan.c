@@ -61,25 +61,6 @@ static int grow(struct seg_buf *b, size_t need)
 	return 0;
 }
 
-static ssize_t pread_full(int fd, char *buf, size_t len, __u64 off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, off + got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
-	return got;
-}
-
 /*
  * Read the lines of segment [@s, @e) into @b: they are b->p[*begin,
  * *begin + *len). Adds the bytes read to *copied. Returns 0 or -errno.
@@ -98,7 +79,7 @@ static int read_seg(int fd, __u64 s, __u64 e, struct seg_buf *b,
 	err = grow(b, want);
 	if (err)
 		return err;
-	n = pread_full(fd, b->p, want, from);
+	n = cli_read_full(fd, b->p, want, from);
 	if (n < 0)
 		return n;
 	*copied += n;
@@ -123,7 +104,7 @@ static int read_seg(int fd, __u64 s, __u64 e, struct seg_buf *b,
 		err = grow(b, have + chunk);
 		if (err)
 			return err;
-		n = pread_full(fd, b->p + have, chunk, from + have);
+		n = cli_read_full(fd, b->p + have, chunk, from + have);
 		if (n < 0)
 			return n;
 		*copied += n;
