@@ -80,7 +80,9 @@ static char *gen(size_t size, const char *nd)
 	return c;
 }
 
-static int write_file(const char *name, const char *c, size_t size, char *path)
+/* The file: a hole of @base bytes, then @size bytes of @c. */
+static int write_file(const char *name, const char *c, size_t size,
+		      __u64 base, char *path)
 {
 	const char *dir = getenv("SFR_DIR") ?: "/tmp";
 	int fd;
@@ -89,7 +91,7 @@ static int write_file(const char *name, const char *c, size_t size, char *path)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return -1;
-	if (write(fd, c, size) != (ssize_t)size) {
+	if (pwrite(fd, c, size, base) != (ssize_t)size) {
 		close(fd);
 		return -1;
 	}
@@ -155,9 +157,10 @@ static __s64 o_str(const char *p, size_t len, size_t from, const char *nd)
 
 /* Differences between rec @r and the file bytes @c: a message, or NULL. */
 static const char *rec_bad(const struct kf_rec *r, const char *c, size_t size,
-			   const char *n1, const char *n2, char *msg)
+			   __u64 base, const char *n1, const char *n2,
+			   char *msg)
 {
-	const char *p = c + r->pos;
+	const char *p = c + (r->pos - base);
 	size_t len = r->len;
 	static const __s64 want_bad[9] = { -EINVAL, -EINVAL, -EINVAL, -E2BIG,
 					   -EINVAL, -ENOENT, -ENOENT, 3, -EINVAL };
@@ -175,7 +178,8 @@ static const char *rec_bad(const struct kf_rec *r, const char *c, size_t size,
 		}							\
 	} while (0)
 
-	if (r->pos + len > size || !len || len > KF_CHUNK_MAX)
+	if (r->pos < base || r->pos - base + len > size || !len ||
+	    len > KF_CHUNK_MAX)
 		return sprintf(msg, "chunk %llu+%zu outside the file",
 			       (unsigned long long)r->pos, len), msg;
 	KF_WANT(first_nl, o_find(p, len, 0, '\n'));
@@ -209,6 +213,7 @@ struct kf_case {
 	const char *n1, *n2;
 	int delim;
 	unsigned int field, scale;
+	__u64 base;	/* the data starts here, after a hole; read from here */
 };
 
 /*
@@ -227,19 +232,19 @@ static void run_case(struct __test_metadata *_metadata, const struct kf_case *k)
 	struct sfr_kfunc_bpf *skel;
 	struct sfr_link *l;
 	char *c, *buf;
-	__u64 off = 0, covered = 0;
+	__u64 off = k->base, covered = k->base, end = k->base + k->size;
 	int fd;
 
 	c = gen(k->size, k->n1);
 	buf = malloc(bufsz);
 	ASSERT_TRUE(c && buf);
-	fd = write_file(k->name, c, k->size, path);
+	fd = write_file(k->name, c, k->size, k->base, path);
 	ASSERT_GE(fd, 0);
 	skel = load(k->n1, k->n2, k->delim, k->field, k->scale);
 	ASSERT_NE(NULL, skel) TH_LOG("cannot load the program");
 	l = sfr_attach(fd, skel->progs.kfuncs, &ao);
 	ASSERT_NE(NULL, l) TH_LOG("attach: %s", strerror(errno));
-	while (off < k->size) {
+	while (off < end) {
 		struct sfr_reply rep;
 		struct sfr_fx_state want = { 0 };
 		const struct kf_rec *r;
@@ -257,14 +262,15 @@ static void run_case(struct __test_metadata *_metadata, const struct kf_case *k)
 
 			r = (const struct kf_rec *)rep.out + i;
 			ASSERT_EQ(covered, r->pos) TH_LOG("chunks not contiguous");
-			bad = rec_bad(r, c, k->size, k->n1, k->n2, msg);
+			bad = rec_bad(r, c, k->size, k->base, k->n1, k->n2,
+				      msg);
 			ASSERT_EQ(NULL, bad) TH_LOG("%s", bad);
 			covered += r->len;
 			chunks++;
 		}
 		ASSERT_EQ(rep.in_off + rep.in_len, covered);
 		for (i = rep.in_off; i < rep.in_off + rep.in_len; i++)
-			sfr_fx_feed(&want, &cfg, c[i]);
+			sfr_fx_feed(&want, &cfg, c[i - k->base]);
 		sfr_fx_finish(&want, &cfg);
 		ASSERT_EQ(0, memcmp(&want, rep.state, sizeof(want)))
 			TH_LOG("frame %llu+%llu: fold count %llu sum %lld invalid %llu, want %llu %lld %llu",
@@ -290,14 +296,14 @@ static void run_case(struct __test_metadata *_metadata, const struct kf_case *k)
 
 TEST(short_needles)
 {
-	const struct kf_case k = { "short", 3 << 20, "ab", "aab", ' ', 1, 2 };
+	const struct kf_case k = { "short", 3 << 20, "ab", "aab", ' ', 1, 2, 0 };
 
 	run_case(_metadata, &k);
 }
 
 TEST(one_byte_needle_whole_lines)
 {
-	const struct kf_case k = { "byte", 1 << 20, "x", "-", 0, 0, 0 };
+	const struct kf_case k = { "byte", 1 << 20, "x", "-", 0, 0, 0, 0 };
 
 	run_case(_metadata, &k);
 }
@@ -305,7 +311,7 @@ TEST(one_byte_needle_whole_lines)
 TEST(long_needles)
 {
 	static char n1[KF_NEEDLE_MAX + 1], n2[KF_NEEDLE_MAX + 1];
-	struct kf_case k = { "long", 2 << 20, n1, n2, ',', 0, 3 };
+	struct kf_case k = { "long", 2 << 20, n1, n2, ',', 0, 3, 0 };
 	int i;
 
 	/* Periodic (Two-Way's periodic case) and an aperiodic one. */
@@ -318,7 +324,19 @@ TEST(long_needles)
 
 TEST(empty_needle)
 {
-	const struct kf_case k = { "empty", 256 << 10, "", "ba", ' ', 0, 1 };
+	const struct kf_case k = { "empty", 256 << 10, "", "ba", ' ', 0, 1, 0 };
+
+	run_case(_metadata, &k);
+}
+
+/*
+ * Offsets past 4 GiB: the data sits after a hole of 4 GiB + 4093 bytes
+ * (not page aligned) in a sparse file, and is read from there.
+ */
+TEST(past_4g)
+{
+	const struct kf_case k = { "past4g", 1 << 20, "ab", "aab", ' ', 1, 2,
+				   (4ULL << 30) + 4093 };
 
 	run_case(_metadata, &k);
 }
