@@ -303,15 +303,15 @@ bool cli_want_sfr(enum cli_mode mode, const struct stat *st, const char *path,
 		return false;
 	if (!S_ISREG(st->st_mode) || !strcmp(path, "-"))
 		return false;
+	if (!cli_sfr_available()) {
+		broken = true;
+		return false;
+	}
 	if ((__u64)st->st_size < offload_min) {
 		cli_debug("%s: %lld bytes, below --offload-min %llu: user space",
 			  path, (long long)st->st_size,
 			  (unsigned long long)offload_min);
 		stats->files_small++;
-		return false;
-	}
-	if (!cli_sfr_available()) {
-		broken = true;
 		return false;
 	}
 	t0 = cli_now();

@@ -86,7 +86,8 @@ struct grep_seg {
 		__u64 lineno;	/* in the segment, from 1 */
 		size_t len;
 	} *line;
-	size_t nline, line_cap;
+	size_t nline, line_cap;	/* kept only with -n, -H or -m */
+	bool keep_lines;
 	__u64 lines, nsel;	/* lines (all with -n), lines selected */
 	int last;		/* last byte of the segment, -1: none */
 	int err;
@@ -188,7 +189,6 @@ static int seg_add(struct grep_seg *r, const char *line, size_t len,
  * segment of grep_user_par(), keep it. Returns 1 when -m is reached (or a
  * segment is out of memory), else 0.
  */
-
 static int put_line(struct grep *g, const char *line, size_t len,
 		    __u64 lineno)
 {
@@ -348,7 +348,7 @@ static int seg_add(struct grep_seg *r, const char *line, size_t len,
 		r->data = p;
 		r->cap = cap;
 	}
-	if (r->nline == r->line_cap) {
+	if (r->keep_lines && r->nline == r->line_cap) {
 		size_t cap = r->line_cap ? r->line_cap * 2 : 1024;
 		struct grep_seg_line *p = reallocarray(r->line, cap, sizeof(*p));
 
@@ -359,6 +359,8 @@ static int seg_add(struct grep_seg *r, const char *line, size_t len,
 	}
 	memcpy(r->data + r->len, line, len);
 	r->len += len;
+	if (!r->keep_lines)
+		return 0;
 	r->line[r->nline].lineno = lineno;
 	r->line[r->nline++].len = len;
 	return 0;
@@ -373,6 +375,7 @@ static int seg_reduce(void *ctx, void *res, char *buf, size_t len, bool nolf)
 	struct grep_seg *r = res;
 	struct grep g = { .o = g0->o, .seg = r };
 
+	r->keep_lines = g0->o->number || g0->with_name || g0->o->have_max;
 	r->last = len ? (unsigned char)buf[len - 1] : -1;
 	if (nolf)		/* as grep_user(): a last line without newline */
 		buf[len++] = '\n';
@@ -397,6 +400,14 @@ static int seg_deliver(void *ctx, void *res)
 			g->done = true;
 			return 1;
 		}
+	}
+	if (!o->count && !r->keep_lines && r->len) {
+		/* No prefix, no -m: the lines as they are. */
+		if (g->part)
+			part_out_data(g->part, r->data, r->len);
+		else
+			fwrite_unlocked(r->data, 1, r->len, stdout);
+		g->nsel += r->nsel;
 	}
 	for (i = 0; i < r->nline; p += r->line[i++].len) {
 		if (put_line(g, p, r->line[i].len, g->lines + r->line[i].lineno)) {

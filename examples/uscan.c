@@ -2,12 +2,13 @@
 /*
  * Parallel user-space scan of a regular file by segments of lines (see
  * uscan.h). Threads take the next segment, read it with pread() and reduce
- * it outside the lock; the results of at most 2 segments per thread wait
+ * it outside the lock; the results of at most threads + 2 segments wait
  * for delivery, which happens under the lock, in file order, by whichever
  * thread completes the segment at the head.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,11 @@ static int grow(struct seg_buf *b, size_t need)
 
 /*
  * Read the lines of segment [@s, @e) into @b: they are b->p[*begin,
- * *begin + *len). Adds the bytes read to *copied. Returns 0 or -errno.
+ * *begin + *len). @to_eof (the last segment): go on to end of file, which
+ * may lie past @e when the file grew since its size was taken (or was 0:
+ * /proc files). Adds the bytes read to *copied. Returns 0 or -errno.
  */
-static int read_seg(int fd, __u64 s, __u64 e, struct seg_buf *b,
+static int read_seg(int fd, __u64 s, __u64 e, bool to_eof, struct seg_buf *b,
 		    size_t *begin, size_t *len, bool *nolf, __u64 *copied)
 {
 	__u64 from = s ? s - 1 : 0;
@@ -95,11 +98,11 @@ static int read_seg(int fd, __u64 s, __u64 e, struct seg_buf *b,
 		end = have;		/* end of file inside the segment */
 		goto eof;
 	}
-	if (want && b->p[want - 1] == '\n') {
+	if (!to_eof && want && b->p[want - 1] == '\n') {
 		end = want;
 		goto out;
 	}
-	/* The last line goes on past e: read up to its newline. */
+	/* The last line goes on past e: read up to its newline (or EOF). */
 	for (;; chunk = chunk < TAIL_MAX ? chunk * 2 : chunk) {
 		err = grow(b, have + chunk);
 		if (err)
@@ -108,7 +111,7 @@ static int read_seg(int fd, __u64 s, __u64 e, struct seg_buf *b,
 		if (n < 0)
 			return n;
 		*copied += n;
-		nl = memchr(b->p + have, '\n', n);
+		nl = to_eof ? NULL : memchr(b->p + have, '\n', n);
 		if (nl) {
 			end = nl + 1 - b->p;
 			goto out;
@@ -147,7 +150,7 @@ static void deliver_ready(struct uscan *u)
 				ret = 0;
 			}
 		}
-		if (ret < 0 && !u->err)
+		if (ret < 0 && !u->err && !u->stop)	/* not past the answer */
 			u->err = ret;
 		if (u->ops->release)
 			u->ops->release(u->ctx, res);
@@ -186,7 +189,8 @@ static void *worker(void *arg)
 		memset(res, 0, u->res_size);
 		s = (__u64)k * USCAN_SEG;
 		e = k + 1 == u->nseg ? u->size : s + USCAN_SEG;
-		rc = read_seg(u->fd, s, e, &b, &begin, &len, &nolf, &copied);
+		rc = read_seg(u->fd, s, e, k + 1 == u->nseg, &b, &begin, &len,
+			      &nolf, &copied);
 		if (!rc)
 			rc = u->ops->reduce(u->ctx, res, b.p + begin, len, nolf);
 
@@ -221,6 +225,8 @@ int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 	unsigned int i, started = 0;
 	int err = 0;
 
+	if (size / USCAN_SEG >= UINT_MAX)
+		return -EFBIG;
 	u.nseg = size ? (size + USCAN_SEG - 1) / USCAN_SEG : 1;
 	if (threads > USCAN_THREADS_MAX)
 		threads = USCAN_THREADS_MAX;
@@ -228,7 +234,7 @@ int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 		threads = u.nseg;
 	if (!threads)
 		threads = 1;
-	u.window = 2 * threads;
+	u.window = threads + 2;	/* one being delivered, one waiting */
 	u.res = calloc(u.window, res_size);
 	u.rc = calloc(u.window, sizeof(*u.rc));
 	u.ready = calloc(u.window, sizeof(*u.ready));
@@ -236,8 +242,6 @@ int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 		err = -ENOMEM;
 		goto out;
 	}
-	if (stats->user_threads < threads)
-		stats->user_threads = threads;
 	pthread_mutex_init(&u.lock, NULL);
 	pthread_cond_init(&u.cond, NULL);
 	for (i = 0; i < threads; i++) {
@@ -250,6 +254,8 @@ int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 		err = -err;
 	} else {
 		err = 0;	/* fewer threads than asked still scan it all */
+		if (stats->user_threads < started)
+			stats->user_threads = started;
 		for (i = 0; i < started; i++)
 			pthread_join(t[i], NULL);
 		err = u.err;

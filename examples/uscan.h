@@ -49,9 +49,11 @@ struct uscan_ops {
  * Scan @fd (a regular file of @size bytes when the scan starts) from
  * offset 0 to end of file with @threads threads (1..USCAN_THREADS_MAX).
  * Counts the bytes read in @stats (copied and scanned) and shows
- * @progress. Returns 0 (also when deliver() stopped it) or a negative
- * errno (of a read, of reduce() or of deliver(); nothing after the failed
- * segment is delivered).
+ * @progress. The last segment goes on to end of file, also past @size.
+ * Returns 0 (also when deliver() stopped it; errors in segments after
+ * that are not reported) or a negative errno (of a read, of reduce() or
+ * of deliver(); nothing after the failed segment is delivered; -EFBIG for
+ * a file of 16 PiB or more).
  */
 int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 	  const struct uscan_ops *ops, void *ctx, struct cli_stats *stats,

@@ -361,12 +361,11 @@ grep -qx 'count: 1' "$work/got" && [[ $(wc -l <"$work/err") == 1 ]] &&
 # --offload-min (the tests run with SFR_OFFLOAD_MIN=0, from run-guest):
 # by default a file below 8 MiB is computed in user space without loading
 # the program; at or above the threshold it is offloaded.
-: >"$d/8m.txt"
-while (($(stat -c %s "$d/8m.txt") < 8388608)); do cat "$src/straddle.txt" >>"$d/8m.txt"; done
-truncate -s 8388608 "$d/8m.txt"
-head -c 8388607 "$d/8m.txt" >"$d/8m-1.txt"
+# (The generator's exact answer is the oracle: Python's is slow here.)
+"$GEN" --summary "$work/8m.txt.want" numbers 8388608 21 >"$d/8m.txt"
+"$GEN" --summary "$work/8m-1.txt.want" numbers 8388607 22 >"$d/8m-1.txt"
 for f in 8m.txt 8m-1.txt; do
-	python3 "$ORACLE" "$d/$f" >"$work/want" || true
+	cp "$work/$f.want" "$work/want"
 	for env in unset 8M 0 9M; do
 		runs=$((runs + 1))
 		rc=0

@@ -112,6 +112,9 @@ for opts in "" -c -n "-n -v" "-c -v" "-m 3" "-n -m 7" "-c -m 4000"; do
 	# shellcheck disable=SC2086
 	cmpgrep $opts -e "" "$work/big.txt" "$work/b.txt"
 done
+# A file whose size says 0 (procfs) is read to its end, also by threads.
+cmpgrep nodev /proc/filesystems
+cmpgrep -n -v nodev /proc/filesystems
 for j in 2 8 64; do
 	grep -F -n e "$work/big.txt" >"$work/want"
 	run 0 "$G" --no-offload -j "$j" -n e "$work/big.txt"
