@@ -502,8 +502,7 @@ static int avg_file(struct avg *a, const char *path)
 		err = avg_sfr(a, fd);
 	if (err == 1) {
 		cli_stats_method(a->stats, CLI_METHOD_USER);
-		if (o->jobs > 1 && S_ISREG(st.st_mode) &&
-		    lseek(fd, 0, SEEK_CUR) == 0)
+		if (uscan_fits(fd, &st, o->jobs))
 			err = avg_user_par(a, fd, size);
 		else
 			err = avg_user(a, fd, size);

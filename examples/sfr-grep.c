@@ -1032,8 +1032,7 @@ int main(int argc, char **argv)
 			err = grep_sfr(&g, fd, &st);
 		if (err == 1) {
 			cli_stats_method(&stats, CLI_METHOD_USER);
-			if (o.jobs > 1 && S_ISREG(st.st_mode) &&
-			    lseek(fd, 0, SEEK_CUR) == 0)
+			if (uscan_fits(fd, &st, o.jobs))
 				err = grep_user_par(&g, fd, g.size);
 			else
 				err = grep_user(&g, fd, g.size);

@@ -208,6 +208,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+bool uscan_fits(int fd, const struct stat *st, unsigned int threads)
+{
+	return threads > 1 && S_ISREG(st->st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+}
+
 int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 	  const struct uscan_ops *ops, void *ctx, struct cli_stats *stats,
 	  struct cli_progress *progress)

@@ -55,6 +55,13 @@ struct uscan_ops {
  * of deliver(); nothing after the failed segment is delivered; -EFBIG for
  * a file of 16 PiB or more).
  */
+/*
+ * Whether uscan() can take @fd (stat @st) with @threads: more than one
+ * thread, a regular file, read from its start (not standard input part
+ * way through, nor the rest after a failed sfr scan).
+ */
+bool uscan_fits(int fd, const struct stat *st, unsigned int threads);
+
 int uscan(int fd, __u64 size, unsigned int threads, size_t res_size,
 	  const struct uscan_ops *ops, void *ctx, struct cli_stats *stats,
 	  struct cli_progress *progress);
