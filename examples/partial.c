@@ -648,11 +648,9 @@ static void grep_opts(char *buf, size_t size, const struct part_grep *g)
 
 const char *part_usage(bool partial, bool merge, const char *out, int nfiles)
 {
-	if (partial && merge)
-		return "--partial and --merge exclude each other";
 	if (out && !partial)
 		return "--output needs --partial";
-	if (partial && nfiles > 1)
+	if (partial && !merge && nfiles > 1)
 		return "--partial takes one FILE (one shard)";
 	if (merge && !nfiles)
 		return "--merge needs at least one BLOB";

@@ -239,6 +239,8 @@ int part_grep_match(const struct part_grep *g, const struct part_grep *want,
 /*
  * The rules of --partial, --output (@out) and --merge with @nfiles FILEs
  * or BLOBs that both tools share: a message for a usage error, or NULL.
+ * --merge --partial folds the BLOBs into one blob (of the shards'
+ * concatenation), for a combine in steps (a tree of adjacent shards).
  */
 const char *part_usage(bool partial, bool merge, const char *out, int nfiles);
 

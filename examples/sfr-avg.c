@@ -68,7 +68,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: %s [OPTION]... [FILE]...\n"
 "  or:  %s --partial [OPTION]... [-o OUT] [FILE]\n"
-"  or:  %s --merge [--strict] BLOB...\n"
+"  or:  %s --merge [--strict] [--partial [-o OUT]] BLOB...\n"
 "Print the count, exact sum, mean, minimum and maximum of the numbers in each\n"
 "FILE: one number per line, or with -d, field N of each line (a column of a\n"
 "CSV or TSV file). Numbers are exact fixed-point decimals, never floats. The\n"
@@ -108,7 +108,9 @@ static void usage(FILE *f)
 "  -o, --output=OUT       --partial: write the blob to OUT (replaced only\n"
 "                         once the blob is complete)\n"
 "      --merge            fold the BLOBs in the order given and print the\n"
-"                         block of the concatenation of their shards\n"
+"                         block of the concatenation of their shards; with\n"
+"                         --partial, write the fold as one blob (a step of\n"
+"                         a tree combine)\n"
 "  -v, --debug            log what sfr-avg, libsfr and libbpf do to stderr\n"
 "  -h, --help             this help\n"
 "\n"
@@ -170,12 +172,13 @@ static void usage(FILE *f)
 "  %s --strict a.txt b.txt       every line must be a number; 3 blocks\n"
 "  seq 10 | %s                   standard input (user space)\n"
 "  %s --partial -o a.blob part-a.txt   (on the node that has part a)\n"
-"  %s --merge a.blob b.blob      the answer for part-a.txt + part-b.txt\n",
+"  %s --merge a.blob b.blob      the answer for part-a.txt + part-b.txt\n"
+"  %s --merge --partial -o ab.blob a.blob b.blob   one blob for both\n",
 		cli_prog(), cli_prog(), cli_prog(), SFR_FX_SCALE_MAX,
 		SFR_FX_SCALE_MAX, USCAN_THREADS_MAX, cli_prog(), cli_prog(),
 		cli_prog(), cli_prog(),
 		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
-		cli_prog(), cli_prog());
+		cli_prog(), cli_prog(), cli_prog());
 }
 
 static void try_help(void)
@@ -579,27 +582,43 @@ static struct part_avg avg_asked(const struct options *o,
 	return want;
 }
 
-/* --merge: fold the blobs in order and print the block. */
+/*
+ * --merge: fold the blobs in order and print the block; with --partial,
+ * write the fold as one blob instead.
+ */
 static int avg_merge(struct options *o, const char *const *paths, int n)
 {
 	struct sfr_fx_state total = { 0 };
 	struct part_avg first, a, want;
+	struct part_out *po = NULL;
 	const char *name, *prev = NULL, *bad_name = NULL;
 	__u64 bad_line = 0;
 	bool nolf = false;
-	int i;
+	int i, ret = 1;
 
+	/* Open the output first, as a scan does. */
+	if (o->partial) {
+		po = malloc(sizeof(*po));
+		if (!po) {
+			cli_error("%s", strerror(ENOMEM));
+			return 1;
+		}
+		if (part_out_open(po, o->out)) {
+			free(po);
+			return 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		name = cli_input_name(paths[i]);
 		if (part_read_avg(paths[i], &a))
-			return 1;
+			goto out;
 		if (!i)
 			first = a;
 		want = i ? first : avg_asked(o, &a);
 		if (part_avg_match(&a, &want, name,
 				   i ? cli_input_name(paths[0]) : NULL) ||
 		    part_check_follow(prev, nolf, name, a.st.lines))
-			return 1;
+			goto out;
 		if (!total.invalid && a.st.invalid) {
 			bad_name = name;
 			bad_line = a.st.first_invalid;
@@ -618,19 +637,30 @@ static int avg_merge(struct options *o, const char *const *paths, int n)
 		snprintf(where, sizeof(where), " (line %llu of the merged input)",
 			 (unsigned long long)total.first_invalid);
 		strict_error(&o->cfg, &total, bad_name, bad_line, where);
-		return 1;
+		goto out;
+	}
+	if (po) {
+		ret = part_out_avg(po, &o->cfg, o->decimals, &total, nolf) ? 1 : 0;
+		free(po);
+		return ret;
 	}
 	if (put_block(o, &total))
-		return 1;
+		goto out;
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error("write error: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	if (!total.count) {
 		no_numbers("the merged input", &total);
-		return 1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	if (po) {
+		part_out_abort(po);
+		free(po);
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -101,7 +101,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: %s [OPTION]... PATTERN [FILE]...\n"
 "  or:  %s --partial [-c] [-n] [-v] [--output=OUT] PATTERN [FILE]\n"
-"  or:  %s --merge BLOB...\n"
+"  or:  %s --merge [--partial [--output=OUT]] BLOB...\n"
 "Print the lines of each FILE that contain the fixed string PATTERN, as\n"
 "'grep -F' does. The search runs as a BPF program in the kernel's read path\n"
 "(sfr): only the selected lines are copied to user space. Where the kernel\n"
@@ -141,7 +141,8 @@ static void usage(FILE *f)
 "      --output=OUT       --partial: write the blob to OUT (replaced only once\n"
 "                         the blob is complete; -o is grep's --only-matching)\n"
 "      --merge            print what grep prints for the concatenation of the\n"
-"                         BLOBs' shards, in the order given\n"
+"                         BLOBs' shards, in the order given; with --partial,\n"
+"                         write them as one blob (a step of a tree combine)\n"
 "      --debug            log what libsfr and libbpf do to stderr\n"
 "      --help             this help\n"
 "\n"
@@ -172,11 +173,12 @@ static void usage(FILE *f)
 "  %s -j 4 --stats key data.csv       4 windows in parallel, with figures\n"
 "  %s --no-offload -v '#' conf        lines without '#', in user space\n"
 "  %s -n --partial --output=a.blob needle part-a.txt    (on its node)\n"
-"  %s --merge a.blob b.blob           the lines of part-a.txt + part-b.txt\n",
+"  %s --merge a.blob b.blob           the lines of part-a.txt + part-b.txt\n"
+"  %s --merge --partial --output=ab.blob a.blob b.blob   one blob for both\n",
 		cli_prog(), cli_prog(), cli_prog(), USCAN_THREADS_MAX,
 		FGREP_PAT_MAX, cli_prog(),
 		cli_prog(), cli_prog(), cli_prog(), cli_prog(), cli_prog(),
-		cli_prog(), cli_prog());
+		cli_prog(), cli_prog(), cli_prog());
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -740,18 +742,37 @@ static void put_blob_lines(const struct part_grep *g, __u64 base)
 	}
 }
 
+/* Append the lines of blob @g to blob @po, numbered from line @base on with -n. */
+static void part_blob_lines(struct part_out *po, const struct part_grep *g,
+			    __u64 base)
+{
+	const char *line;
+	size_t off = 0, len;
+	__u64 lineno;
+
+	if (!g->number) {
+		part_out_data(po, g->data, g->data_len);
+		return;
+	}
+	while ((len = part_grep_next(g, &off, &line, &lineno))) {
+		part_out_lineno(po, base + lineno);
+		part_out_data(po, line, len);
+	}
+}
+
 /*
  * --merge: check all the blobs, then print what grep prints for their
- * shards' concatenation. Returns the exit status.
+ * shards' concatenation (--partial: write it as one blob to @po).
+ * Returns the exit status.
  */
 static int grep_merge(const struct options *o, const char *const *paths,
-		      int n)
+		      int n, struct part_out *po)
 {
 	const unsigned int kinds = PART_KIND_BIT(PART_GREP_COUNT) |
 				   PART_KIND_BIT(PART_GREP_LINES);
 	struct part_blob *b = calloc(n, sizeof(*b));
 	struct part_grep *g = calloc(n, sizeof(*g)), want;
-	__u64 nsel = 0, base = 0;
+	__u64 nsel = 0, lines = 0, base = 0;
 	const char *prev = NULL;
 	bool nolf = false;
 	int i, ret = 2;
@@ -774,14 +795,25 @@ static int grep_merge(const struct options *o, const char *const *paths,
 			nolf = g[i].no_final_lf;
 		}
 		nsel += g[i].nsel;
+		lines += g[i].lines;
 	}
+	if (po)
+		part_out_grep(po, g[0].count ? PART_GREP_COUNT : PART_GREP_LINES,
+			      g[0].invert, g[0].number, g[0].pat, g[0].pat_len);
 	for (i = 0; i < n && !g[0].count; i++) {
-		put_blob_lines(&g[i], base);
+		if (po)
+			part_blob_lines(po, &g[i], base);
+		else
+			put_blob_lines(&g[i], base);
 		base += g[i].lines;
 	}
-	/* As grep: -c -v '' selects nothing and prints no count. */
-	if (g[0].count && !(g[0].invert && !g[0].pat_len))
+	if (po) {
+		if (part_out_grep_end(po, nsel, lines, nolf))
+			goto out;
+	} else if (g[0].count && !(g[0].invert && !g[0].pat_len)) {
+		/* As grep: -c -v '' selects nothing and prints no count. */
 		printf("%llu\n", (unsigned long long)nsel);
+	}
 	ret = nsel ? 0 : 1;
 out:
 	for (i = 0; b && i < n; i++)
@@ -962,7 +994,22 @@ int main(int argc, char **argv)
 	o.count_lines = o.number || o.partial;
 	if (o.merge) {
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-		i = grep_merge(&o, files, nfiles);
+		/* --partial: open the output first, as a scan does. */
+		if (o.partial) {
+			po = malloc(sizeof(*po));
+			if (!po || part_out_open(po, o.out)) {
+				if (!po)
+					cli_error("%s", strerror(ENOMEM));
+				free(po);
+				return 2;
+			}
+		}
+		i = grep_merge(&o, files, nfiles, po);
+		if (po) {
+			if (i == 2)
+				part_out_abort(po);	/* no-op once complete */
+			free(po);
+		}
 		if (fflush(stdout) || ferror(stdout)) {
 			cli_error("write error: %s", strerror(errno));
 			i = 2;

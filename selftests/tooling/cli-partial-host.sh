@@ -245,9 +245,37 @@ split_shards() {
 } >"$d/num.txt"
 awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%d,%s,%d.%02d\n", i, i % 97 ? "n" : "", i % 5 ? i : -i, i % 100 }' >"$d/t.csv"
 
+# tree TOOL BLOB...: fold the BLOBs as an ordered pairwise tree of
+# "--merge --partial" steps (as tools/dask does) into $work/tree.blob; each
+# step writes a blob and exits 0 (or 1: sfr-grep selected nothing).
+tree() {
+	local tool=$1 level=0 i n step
+	shift
+	local cur=("$@") next
+	while ((${#cur[@]} > 1)); do
+		next=()
+		n=${#cur[@]}
+		for ((i = 0; i + 1 < n; i += 2)); do
+			step=$work/tree.$level.$i.blob
+			runs=$((runs + 1))
+			rc=0
+			"$tool" --merge --partial --output="$step" "${cur[i]}" "${cur[i + 1]}" \
+				>"$work/out" 2>"$work/err" || rc=$?
+			((rc <= 1)) && [[ -s $step && ! -s $work/out && ! -s $work/err ]] ||
+				bad "${tool##*/} --merge --partial, level $level: status $rc: $(head -c 300 "$work/err")"
+			next+=("$step")
+		done
+		((n % 2)) && next+=("${cur[n - 1]}")
+		cur=("${next[@]}")
+		level=$((level + 1))
+	done
+	cp "${cur[0]}" "$work/tree.blob"
+}
+
 # avg_case LABEL FILE OPTS...: for 1, 2, 3 and 7 shards, --merge of the
-# blobs gives sfr-avg OPTS FILE's stdout and status; the decoder finds
-# each shard's block and line count in its blob.
+# blobs, and of their pairwise tree of --merge --partial steps, gives
+# sfr-avg OPTS FILE's stdout and status; the decoder finds each shard's
+# block and line count in its blob.
 avg_case() {
 	local label=$1 f=$2 k s i want_rc
 	shift 2
@@ -275,6 +303,16 @@ avg_case() {
 			bad "$label: --merge of $k shards differs from the whole file"
 			diff "$work/whole" "$work/out" | head -6 || true
 		}
+		tree "$A" "${blobs[@]}"
+		run "$want_rc" "$A" --merge "$work/tree.blob"
+		cmp -s "$work/whole" "$work/out" ||
+			bad "$label: the tree merge of $k shards differs from the whole file"
+		# A blob of the whole file is the fold of its shards' blobs.
+		if ((FULL)); then
+			"$A" --no-offload --partial -o "$work/whole.blob" "$@" "$f"
+			cmp -s "$work/whole.blob" "$work/tree.blob" ||
+				bad "$label: the tree of $k shards is not the whole file's blob"
+		fi
 	done
 }
 
@@ -320,6 +358,13 @@ run 1 "$A" --merge --strict "${num3[@]}"
 [[ ! -s $work/out ]] || bad "--merge --strict: output on stdout"
 grep -Eq "^sfr-avg: [^ ]+\.blob: line [0-9]+ \(line $line of the merged input\): not a number\$" "$work/err" ||
 	bad "--merge --strict: '$(cat "$work/err")', want line $line"
+run 1 "$A" --merge --partial --strict -o "$work/strict.blob" "${num3[@]}"
+[[ ! -e $work/strict.blob ]] && grep -q '(line [0-9]* of the merged input): not a number$' "$work/err" ||
+	bad "--merge --partial --strict: blob written, or '$(cat "$work/err")'"
+run 0 "$A" --merge --partial -o "$work/num3.blob" "${num3[@]}"
+run 1 "$A" --merge --strict "$work/num3.blob"
+grep -Eq "^sfr-avg: [^ ]+num3.blob: line $line \(line $line of the merged input\): not a number\$" "$work/err" ||
+	bad "--merge --strict of a merged blob: '$(cat "$work/err")', want line $line"
 run 1 "$A" --partial --strict -o "$work/strict.blob" "$d/num.txt"
 [[ ! -e $work/strict.blob ]] && grep -q ': line [0-9]*: not a number$' "$work/err" ||
 	bad "--partial --strict: blob written, or '$(cat "$work/err")'"
@@ -368,7 +413,8 @@ grep -q "dir.blob.tmp.[0-9]*: No such file or directory" "$work/err" || bad "-o 
 } >"$d/text.txt"
 
 # grep_case PATTERN OPTS...: for 1, 2, 3 and 7 shards, --merge of the
-# blobs gives grep -F OPTS PATTERN's stdout and status on the whole file;
+# blobs (flat, and as a tree of --merge --partial steps) gives grep -F
+# OPTS PATTERN's stdout and status on the whole file;
 # the decoder finds each shard's grep -F output and line count.
 grep_case() {
 	local pat=$1 f=$d/text.txt k s i want_rc rcs
@@ -396,6 +442,15 @@ grep_case() {
 		run "$want_rc" "$G" --merge "${blobs[@]}"
 		cmp -s "$work/whole" "$work/out" ||
 			bad "grep '$pat' $*: --merge of $k shards differs from grep -F ($(wc -c <"$work/out") bytes, want $(wc -c <"$work/whole"))"
+		tree "$G" "${blobs[@]}"
+		run "$want_rc" "$G" --merge "$work/tree.blob"
+		cmp -s "$work/whole" "$work/out" ||
+			bad "grep '$pat' $*: the tree merge of $k shards differs from grep -F"
+		if ((FULL)); then
+			"$G" --no-offload --partial --output="$work/whole.blob" "$@" -e "$pat" "$f" || true
+			cmp -s "$work/whole.blob" "$work/tree.blob" ||
+				bad "grep '$pat' $*: the tree of $k shards is not the whole file's blob"
+		fi
 	done
 }
 
@@ -536,12 +591,12 @@ expect "$G" 2 "^sfr-grep: $d/nonl.blob: its shard does not end with a newline" \
 expect "$A" 1 "^sfr-avg: $d/nope.blob: No such file or directory\$" --merge "$d/five.blob" "$d/nope.blob"
 
 # ---- usage ------------------------------------------------------------------
-for args in "--partial --merge x" "--partial a b" "-o x a" "--merge" "--merge -j 2 x" \
+for args in "--merge -o x y" "--partial a b" "-o x a" "--merge" "--merge -j 2 x" \
 	    "--merge --no-offload x" "--merge --stats x"; do
 	# shellcheck disable=SC2086
 	expect "$A" 2 "^sfr-avg: " $args
 done
-for args in "--partial --merge x y" "--partial x a b" "--output=o x a" "--merge" \
+for args in "--merge --output=o x y" "--partial x a b" "--output=o x a" "--merge" \
 	    "--merge -j 2 x" "--merge --buffer-size 8k x" "--partial -m 1 x a" \
 	    "--merge -m 1 x" "--partial -H x a" "--merge --stats x"; do
 	# shellcheck disable=SC2086
@@ -573,6 +628,10 @@ elif command -v valgrind >/dev/null; then
 	vg 0 "$G" --merge "${lines[@]}"
 	vg 0 "$G" --partial --output="$work/vg.blob" -n needle "$d/text.txt"
 	vg 2 "$G" --merge "$work/t.blob"
+	vg 0 "$A" --merge --partial -o "$work/vg.blob" "${num3[@]}"
+	vg 0 "$G" --merge --partial --output="$work/vg.blob" "${lines[@]}"
+	vg 2 "$G" --merge --partial --output="$work/vg2.blob" "${lines[0]}" "$work/t.blob"
+	[[ ! -e $work/vg2.blob ]] || bad "--merge --partial with a bad blob: wrote a blob"
 	vg 2 "$G" --merge "$d/count.blob" "$lin"
 else
 	echo "# valgrind not installed: skipped"
