@@ -8,6 +8,7 @@
 # grep -F for 1, 2 and 3 nodes; a SIGKILLed worker's shards rerun on their
 # other replica; a shard without a live holder fails naming it; the
 # offloaded job moves under 1% of the raw data over the veths.
+# timeout: 1200
 set -euo pipefail
 S=${SFR_SELFTESTS:-$(cd "$(dirname "$0")/.." && pwd)}
 fs=$(findmnt -no FSTYPE -T /mnt/data 2>/dev/null || true)

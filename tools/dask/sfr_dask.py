@@ -29,6 +29,7 @@ holders.
 """
 
 import argparse
+import errno
 import json
 import os
 import subprocess
@@ -73,11 +74,20 @@ def cut_points(f, size, k):
 
 
 def copy_range(src, dst_path, off, length):
+    """Bytes @off..@off+@length of @src as the file @dst_path."""
     tmp = f"{dst_path}.tmp.{os.getpid()}"
     with open(tmp, "wb") as dst:
         left = length
         while left:
-            n = os.copy_file_range(src.fileno(), dst.fileno(), left, off)
+            try:
+                n = os.copy_file_range(src.fileno(), dst.fileno(), left, off)
+            except OSError as e:
+                # Across file systems (EXDEV) and where it is missing: copy.
+                if e.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS,
+                                   errno.EOPNOTSUPP):
+                    raise
+                n = len(buf := os.pread(src.fileno(), min(left, 1 << 20), off))
+                dst.write(buf)
             if n <= 0:
                 raise Error(f"{src.name}: ended early at byte {off}")
             off += n
@@ -297,12 +307,13 @@ def tree(client, tool, bindir, futs):
 
 
 def run(a):
-    import distributed
-    from distributed import Client
-
     m = load_manifest(a.manifest)
     args, final_args = tool_args(a)
     preflight(a.tool, args)
+    # Dask takes seconds to import (tens under emulation): after the checks.
+    import distributed
+    from distributed import Client
+
     t0 = time.monotonic()
     deadline = t0 + a.timeout
     client = Client(a.scheduler, timeout=max(a.timeout, 10))
