@@ -448,6 +448,8 @@ static int usage_partial(const struct options *o, int nfiles)
 	if (!err && o->merge && (o->have_jobs || o->mode == CLI_MODE_USER ||
 				 o->stats))
 		err = "--merge reads no data file: -j, --no-offload and --stats do not apply";
+	if (!err && o->merge && o->partial && o->strict)
+		err = "--strict names a line of the whole input: give it to the last --merge, not with --partial";
 	if (!err)
 		return 0;
 	cli_error("%s", err);

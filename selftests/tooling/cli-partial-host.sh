@@ -358,8 +358,8 @@ run 1 "$A" --merge --strict "${num3[@]}"
 [[ ! -s $work/out ]] || bad "--merge --strict: output on stdout"
 grep -Eq "^sfr-avg: [^ ]+\.blob: line [0-9]+ \(line $line of the merged input\): not a number\$" "$work/err" ||
 	bad "--merge --strict: '$(cat "$work/err")', want line $line"
-run 1 "$A" --merge --partial --strict -o "$work/strict.blob" "${num3[@]}"
-[[ ! -e $work/strict.blob ]] && grep -q '(line [0-9]* of the merged input): not a number$' "$work/err" ||
+run 2 "$A" --merge --partial --strict -o "$work/strict.blob" "${num3[@]}"
+[[ ! -e $work/strict.blob ]] && grep -q 'give it to the last --merge' "$work/err" ||
 	bad "--merge --partial --strict: blob written, or '$(cat "$work/err")'"
 run 0 "$A" --merge --partial -o "$work/num3.blob" "${num3[@]}"
 run 1 "$A" --merge --strict "$work/num3.blob"
@@ -631,7 +631,9 @@ elif command -v valgrind >/dev/null; then
 	vg 0 "$A" --merge --partial -o "$work/vg.blob" "${num3[@]}"
 	vg 0 "$G" --merge --partial --output="$work/vg.blob" "${lines[@]}"
 	vg 2 "$G" --merge --partial --output="$work/vg2.blob" "${lines[0]}" "$work/t.blob"
-	[[ ! -e $work/vg2.blob ]] || bad "--merge --partial with a bad blob: wrote a blob"
+	vg 1 "$A" --merge --partial -o "$work/vg3.blob" "${num3[0]}" "$work/f.blob"
+	! ls "$work"/vg2.blob* "$work"/vg3.blob* >/dev/null 2>&1 ||
+		bad "--merge --partial with a bad blob: left $(ls "$work"/vg[23].blob*)"
 	vg 2 "$G" --merge "$d/count.blob" "$lin"
 else
 	echo "# valgrind not installed: skipped"

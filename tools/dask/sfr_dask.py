@@ -22,10 +22,16 @@ answer with "--merge", exactly as the CLI prints it for the whole file.
 --raw instead ships every shard's bytes to the client, which reduces them
 in user space: the baseline that moves the data, not the results.
 
-A shard none of whose holders is connected for --grace seconds, or that is
-not done by --timeout, is an error naming it; nothing is printed on stdout
-then. A worker that dies has its tasks rerun by Dask on the shard's other
-holders.
+A shard none of whose holders is connected for --grace seconds is an
+error naming it, and so is a job not done by --timeout; nothing is printed
+on stdout then. A worker that dies has its tasks rerun by Dask on the
+shard's other holders (and a finished shard whose result died with it, if
+the fold still needs it).
+
+Exit status: that of the CLI's --merge (sfr-avg: 0, or 1 when no number
+was found or --strict found an invalid line; sfr-grep: 0 when a line was
+selected, else 1); 2 for an error of sfr-dask itself (a bad manifest, a
+shard that cannot be done, a scheduler that cannot be reached).
 """
 
 import argparse
@@ -76,23 +82,33 @@ def cut_points(f, size, k):
 def copy_range(src, dst_path, off, length):
     """Bytes @off..@off+@length of @src as the file @dst_path."""
     tmp = f"{dst_path}.tmp.{os.getpid()}"
-    with open(tmp, "wb") as dst:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
         left = length
         while left:
             try:
-                n = os.copy_file_range(src.fileno(), dst.fileno(), left, off)
+                n = os.copy_file_range(src.fileno(), fd, left, off)
             except OSError as e:
                 # Across file systems (EXDEV) and where it is missing: copy.
                 if e.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS,
                                    errno.EOPNOTSUPP):
                     raise
-                n = len(buf := os.pread(src.fileno(), min(left, 1 << 20), off))
-                dst.write(buf)
+                buf = os.pread(src.fileno(), min(left, 1 << 20), off)
+                n = len(buf)
+                if n:
+                    os.write(fd, buf)  # a regular file: written whole
             if n <= 0:
                 raise Error(f"{src.name}: ended early at byte {off}")
             off += n
             left -= n
-    os.rename(tmp, dst_path)
+        os.close(fd)
+        fd = -1
+        os.rename(tmp, dst_path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        os.unlink(tmp)
+        raise
 
 
 def ingest(a):
@@ -214,7 +230,7 @@ def scan_shard(shard, tool, args, raw, bindir):
         with open(path, "rb") as f:
             data = f.read()
         meta.update(method="raw", bytes_scanned=len(data),
-                    seconds=time.monotonic() - t0)
+                    seconds=time.monotonic() - t0, finished=time.time())
         return {"data": data, "shards": [meta]}
     blob, err = run_tool(tool, ["--partial", "--stats"] + out_opt(tool, "-")
                          + args + [path], what, bindir)
@@ -225,9 +241,9 @@ def scan_shard(shard, tool, args, raw, bindir):
             key, _, val = v.partition(": ")
             stats[key] = val
     meta.update(method=stats.get("method", "?"),
-                bytes_scanned=int(stats.get("bytes scanned", -1)),
-                copied=int(stats.get("bytes copied to user space", -1)),
-                seconds=time.monotonic() - t0)
+                bytes_scanned=int(stats.get("bytes scanned", "-1").split()[0]),
+                copied=int(stats.get("bytes copied to user space", "-1").split()[0]),
+                seconds=time.monotonic() - t0, finished=time.time())
     return {"data": blob, "shards": [meta]}
 
 
@@ -306,23 +322,39 @@ def tree(client, tool, bindir, futs):
     return futs[0]
 
 
+def stuck_keys(keys, dask_scheduler=None):
+    """On the scheduler: those of @keys waiting for a worker none can be."""
+    return [k for k in keys
+            if k in dask_scheduler.tasks and dask_scheduler.tasks[k].state == "no-worker"]
+
+
+def sent_bytes(client):
+    """Bytes each live worker has sent (Dask's counter), by address."""
+    got = client.run(worker_sent_bytes, on_error="return")
+    return {w: n for w, n in got.items() if isinstance(n, int)}
+
+
 def run(a):
     m = load_manifest(a.manifest)
     args, final_args = tool_args(a)
     preflight(a.tool, args)
+    rep = open(a.report, "w") if a.report else None
     # Dask takes seconds to import (tens under emulation): after the checks.
     import distributed
     from distributed import Client
 
     t0 = time.monotonic()
     deadline = t0 + a.timeout
-    client = Client(a.scheduler, timeout=max(a.timeout, 10))
+    try:
+        client = Client(a.scheduler, timeout=min(a.timeout, 60))
+    except OSError as e:
+        raise Error(f"cannot reach the scheduler at {a.scheduler}: {e}")
+    scans = []
     try:
         # Wait until every shard has a holder connected (or --grace passes).
         since = None
         while True:
-            live = live_workers(client)
-            lost = orphans(m, live)
+            lost = orphans(m, live_workers(client))
             if not lost:
                 break
             now = time.monotonic()
@@ -331,15 +363,19 @@ def run(a):
                 raise Error(f"{describe(lost[0])}: no live worker holds it"
                             + (f" (and {len(lost) - 1} more shard(s))" if len(lost) > 1 else ""))
             time.sleep(0.5)
-        sent0 = sum(client.run(worker_sent_bytes).values())
+        sent0 = sent_bytes(client)
+        tag = f"{os.getpid()}-{time.time_ns()}"
+        keys = {f"sfr-scan-{s['index']}-{tag}": s for s in m["shards"]}
         scans = [client.submit(scan_shard, s, a.tool, args, a.raw, a.bin,
                                workers=[r["node"] for r in s["replicas"]],
                                allow_other_workers=False, retries=a.retries, pure=False,
-                               key=f"sfr-scan-{s['index']}-{os.getpid()}-{time.time_ns()}")
-                 for s in m["shards"]]
+                               key=k)
+                 for k, s in keys.items()]
         final = None if a.raw else tree(client, a.tool, a.bin, scans)
-        wanted = scans if a.raw else [final]
-        done = set()
+        wanted = list(scans) if a.raw else [final]
+        # Progress, and a rerun that no worker can take (all the holders of
+        # a shard gone, even one that was done: its result died with them).
+        ndone = 0
         since = None
         while True:
             try:
@@ -348,44 +384,45 @@ def run(a):
             except TimeoutError:
                 pass
             for i, f in enumerate(scans):
-                if i not in done and f.done():
-                    done.add(i)
+                if f is not None and f.done():
+                    ndone += 1
                     if a.progress:
-                        note(f"shard {i} done ({len(done)}/{len(scans)})")
-            live = live_workers(client)
-            lost = [s for s in orphans(m, live) if s["index"] not in done]
+                        note(f"shard {i} done ({ndone}/{len(scans)})")
+                    # The fold holds what it still needs; a result lost
+                    # after that is rerun only if the fold needs it.
+                    if not a.raw:
+                        scans[i] = None
+            stuck = client.run_on_scheduler(stuck_keys, list(keys))
             now = time.monotonic()
-            since = (since or now) if lost else None
-            if lost and now - since >= a.grace:
-                raise Error(f"{describe(lost[0])}: no live worker holds it")
+            since = (since or now) if stuck else None
+            if stuck and now - since >= a.grace:
+                raise Error(f"{describe(keys[stuck[0]])}: no live worker holds it")
             if now >= deadline:
-                left = [m["shards"][i] for i in range(len(scans)) if not scans[i].done()]
-                raise Error(f"timed out after {a.timeout} s"
-                            + (f": {describe(left[0])} not done" if left else ""))
+                left = [i for i, f in enumerate(scans) if f is not None]
+                raise Error(f"timed out after {a.timeout:g} s"
+                            + (f": {describe(m['shards'][left[0]])} not done" if left else ""))
         try:
             if a.raw:
-                results = client.gather(scans)
+                results = client.gather(wanted)
                 data = [r["data"] for r in results]
                 metas = [r["shards"][0] for r in results]
             else:
                 res = final.result()
                 data, metas = [res["data"]], res["shards"]
-        except Error:
-            raise
         except RuntimeError as e:  # a task's own error
             raise Error(str(e))
         except Exception as e:  # KilledWorker, ...
             raise Error(f"{type(e).__name__}: {e}")
-        sent = sum(client.run(worker_sent_bytes).values()) - sent0
+        sent1 = sent_bytes(client)
+        sent = sum(n - sent0[w] for w, n in sent1.items() if w in sent0)
     finally:
-        if "scans" in locals():
-            client.cancel(scans)
+        client.cancel([f for f in scans if f is not None])
         client.close()
     wall = time.monotonic() - t0
     check_metas(m, metas)
     status = answer(a, data, final_args)
-    if a.stats or a.report:
-        report(a, m, metas, wall, sent, sum(len(x) for x in data))
+    if a.stats or rep:
+        report(a, rep, m, metas, wall, sent, sum(len(x) for x in data))
     return status
 
 
@@ -430,7 +467,7 @@ def check_metas(m, metas):
             raise Error(f"internal: shard {x['index']} ran on {x['worker']}, not a holder")
 
 
-def report(a, m, metas, wall, sent, result_bytes):
+def report(a, rep_file, m, metas, wall, sent, result_bytes):
     rep = {"tool": a.tool, "raw": a.raw, "wall_seconds": wall,
            "raw_bytes": m["size"], "result_bytes": result_bytes,
            "dask_transfer_bytes": sent, "shards": metas}
@@ -442,10 +479,10 @@ def report(a, m, metas, wall, sent, result_bytes):
         note(f"stats: raw data: {m['size']} bytes; results to the client: "
              f"{result_bytes} bytes; sent by the workers (Dask): {sent} bytes")
         note(f"stats: wall time: {wall:.3f} s")
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(rep, f, indent=1)
-            f.write("\n")
+    if rep_file:
+        with rep_file:
+            json.dump(rep, rep_file, indent=1)
+            rep_file.write("\n")
 
 
 def parse(argv):
@@ -500,10 +537,10 @@ def main(argv):
         return ingest(a) if a.cmd == "ingest" else run(a)
     except Error as e:
         note(str(e))
-        return 1
+        return 2
     except OSError as e:
-        note(f"{e.filename or ''}{': ' if e.filename else ''}{e.strerror}")
-        return 1
+        note(f"{e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}")
+        return 2
     except KeyboardInterrupt:
         return 130
 
