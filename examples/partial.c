@@ -140,6 +140,21 @@ int part_out_open(struct part_out *o, const char *path)
 	return 0;
 }
 
+struct part_out *part_out_new(const char *path)
+{
+	struct part_out *o = malloc(sizeof(*o));
+
+	if (!o) {
+		cli_error("%s", strerror(ENOMEM));
+		return NULL;
+	}
+	if (part_out_open(o, path)) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The header of a blob whose parameters are @len bytes. */
 static void out_header(struct part_out *o, enum part_kind kind, size_t len)
 {

@@ -136,6 +136,12 @@ struct part_out {
  */
 int part_out_open(struct part_out *o, const char *path);
 
+/*
+ * part_out_open() on a new struct part_out (free() it once done). Returns
+ * NULL after a message.
+ */
+struct part_out *part_out_new(const char *path);
+
 /* The header and parameters of a grep blob (@kind PART_GREP_*). */
 void part_out_grep(struct part_out *o, enum part_kind kind, bool invert,
 		   bool number, const char *pat, size_t pat_len);

@@ -546,16 +546,12 @@ static int avg_partial(const struct options *o, const char *path,
 		.stats = stats,
 		.last = -1,
 	};
-	struct part_out *po = malloc(sizeof(*po));
+	/* Open the output first: no scan when it cannot be written. */
+	struct part_out *po = part_out_new(o->out);
 	int ret = 1;
 
-	if (!po) {
-		cli_error("%s", strerror(ENOMEM));
+	if (!po)
 		return 1;
-	}
-	/* Open the output first: no scan when it cannot be written. */
-	if (part_out_open(po, o->out))
-		goto out;
 	if (avg_file(&a, path)) {
 		part_out_abort(po);
 		goto out;
@@ -600,15 +596,9 @@ static int avg_merge(struct options *o, const char *const *paths, int n)
 
 	/* Open the output first, as a scan does. */
 	if (o->partial) {
-		po = malloc(sizeof(*po));
-		if (!po) {
-			cli_error("%s", strerror(ENOMEM));
+		po = part_out_new(o->out);
+		if (!po)
 			return 1;
-		}
-		if (part_out_open(po, o->out)) {
-			free(po);
-			return 1;
-		}
 	}
 	for (i = 0; i < n; i++) {
 		name = cli_input_name(paths[i]);

@@ -996,13 +996,9 @@ int main(int argc, char **argv)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 		/* --partial: open the output first, as a scan does. */
 		if (o.partial) {
-			po = malloc(sizeof(*po));
-			if (!po || part_out_open(po, o.out)) {
-				if (!po)
-					cli_error("%s", strerror(ENOMEM));
-				free(po);
+			po = part_out_new(o.out);
+			if (!po)
 				return 2;
-			}
 		}
 		i = grep_merge(&o, files, nfiles, po);
 		if (po) {
@@ -1041,13 +1037,9 @@ int main(int argc, char **argv)
 	stats.uring = o.uring;
 	if (o.partial) {
 		/* Open the output first: no scan when it cannot be written. */
-		po = malloc(sizeof(*po));
-		if (!po || part_out_open(po, o.out)) {
-			if (!po)
-				cli_error("%s", strerror(ENOMEM));
-			free(po);
+		po = part_out_new(o.out);
+		if (!po)
 			return 2;
-		}
 		part_out_grep(po, o.count ? PART_GREP_COUNT : PART_GREP_LINES,
 			      o.invert, o.number, o.pat, o.pat_len);
 	}

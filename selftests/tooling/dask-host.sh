@@ -112,6 +112,7 @@ start() {
 	local n=$1 k nodes=() flags=()
 	for ((k = 0; k < n; k++)); do nodes+=("node$k"); done
 	((NETNS)) && flags=(-n)
+	echo "# starting $n node(s) at $SECONDS s"
 	"${cl[@]}" start "${flags[@]}" -p "$port" "${nodes[@]}" >"$work/addr" ||
 		{ bad "cluster start with $n node(s)"; return 1; }
 	if ((NETNS)); then
@@ -121,13 +122,15 @@ start() {
 
 # job WANT_RC OUT TOOL ARGS...: run sfr_dask.py run (--report $work/rep)
 job() {
-	local want=$1 out=$2
+	local want=$1 out=$2 t=$SECONDS
 	shift 2
 	runs=$((runs + 1))
 	rc=0
+	echo "# run $* ..."
 	/usr/bin/python3 "$D/sfr_dask.py" run --scheduler "$(cat "$work/addr")" \
 		--report "$work/rep" "$@" >"$out" 2>"$work/err" || rc=$?
 	((rc == want)) || bad "run $*: status $rc, want $want: $(tail -c 400 "$work/err")"
+	echo "#   status $rc in $((SECONDS - t)) s"
 }
 
 # check_report MANIFEST METHOD: every shard once, in order, on a holder,
@@ -196,27 +199,39 @@ if ((NETNS)); then
 	b0=$("${cl[@]}" net-bytes)
 	job 0 "$work/out" --manifest "$work/num.3.json" avg
 	b1=$("${cl[@]}" net-bytes)
+	sent=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["dask_transfer_bytes"])' "$work/rep")
+	((sent * 100 < $(stat -c %s "$work/num.txt"))) || bad "the workers sent $sent bytes for the offloaded avg"
 	job 0 "$work/out" --manifest "$work/num.3.json" --raw avg
 	b2=$("${cl[@]}" net-bytes)
 	cmp -s "$work/gen.want" "$work/out" || bad "--raw avg differs from sfr-gen --summary"
 	check_report "$work/num.3.json" raw
 	raw=$(stat -c %s "$work/num.txt")
 	echo "# veth bytes: offloaded avg $((b1 - b0)), --raw $((b2 - b1)), raw data $raw"
-	(((b1 - b0) * 100 < raw)) || bad "offloaded avg moved $((b1 - b0)) bytes over the veths, 1% of $raw or more"
+	# The veths also carry Dask's heartbeats (some 3 KB/s per worker here,
+	# whatever the data): on this small file the offloaded job's share is
+	# held to 1/20 of --raw's; the results themselves (what the workers
+	# sent, by Dask's count) to 1% of the data. tools/dask/demo shows the
+	# veth share on larger files.
+	(((b1 - b0) * 20 < b2 - b1)) || bad "offloaded avg moved $((b1 - b0)) bytes over the veths, --raw $((b2 - b1))"
 	(((b2 - b1) > raw)) || bad "--raw moved only $((b2 - b1)) bytes for $raw of data"
 fi
 
+# slow_job ARGS...: start a job with the slow CLIs in the background (its
+# pid in $jobpid) and return once its first shard is done.
+slow_job() {
+	runs=$((runs + 1))
+	/usr/bin/python3 "$D/sfr_dask.py" run --scheduler "$(cat "$work/addr")" --bin "$work/slow" \
+		--manifest "$work/num.3.json" --progress "$@" avg >"$work/out" 2>"$work/err" &
+	jobpid=$!
+	for ((t = 0; t < 600; t++)); do
+		grep -q ' done (1/' "$work/err" && return 0
+		sleep 0.2
+	done
+	bad "slow job $*: no shard finished"
+}
+
 # A worker dies in the middle of a job (slow CLIs: a second per shard).
-runs=$((runs + 1))
-/usr/bin/python3 "$D/sfr_dask.py" run --scheduler "$(cat "$work/addr")" --bin "$work/slow" \
-	--manifest "$work/num.3.json" --report "$work/rep" --progress avg \
-	>"$work/out" 2>"$work/err" &
-jobpid=$!
-for ((t = 0; t < 600; t++)); do
-	grep -q ' done (1/' "$work/err" && break
-	sleep 0.2
-done
-grep -q ' done (1/' "$work/err" || bad "kill test: no shard finished"
+slow_job --report "$work/rep"
 killed_at=$(date +%s.%N)
 "${cl[@]}" kill node1
 rc=0
@@ -237,17 +252,9 @@ sys.exit(0 if moved and not late else 1)' "$work/rep" "$killed_at" ||
 # Both holders of shards dead in the middle of a job: node1 is; kill node2
 # once a shard is done. The job must fail within --grace, naming one of
 # them (held by node1 and node2), and print nothing.
-runs=$((runs + 1))
-rc=0
-/usr/bin/python3 "$D/sfr_dask.py" run --scheduler "$(cat "$work/addr")" --bin "$work/slow" \
-	--manifest "$work/num.3.json" --grace 3 --timeout 300 --progress avg \
-	>"$work/out" 2>"$work/err" &
-jobpid=$!
-for ((t = 0; t < 600; t++)); do
-	grep -q ' done (1/' "$work/err" && break
-	sleep 0.2
-done
+slow_job --grace 3 --timeout 300
 "${cl[@]}" kill node2
+rc=0
 t0=$SECONDS
 wait "$jobpid" || rc=$?
 ((rc == 2)) || bad "no live replica: status $rc, want 2"
