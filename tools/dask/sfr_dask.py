@@ -463,7 +463,7 @@ def check_metas(m, metas):
     if [x["index"] for x in metas] != list(range(len(m["shards"]))):
         raise Error(f"internal: shard results {[x['index'] for x in metas]}")
     for x, s in zip(metas, m["shards"]):
-        if x["worker"] not in x["replicas"]:
+        if x["worker"] not in (r["node"] for r in s["replicas"]):
             raise Error(f"internal: shard {x['index']} ran on {x['worker']}, not a holder")
 
 
